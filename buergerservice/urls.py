@@ -1,0 +1,17 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from buergerservice import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# German pages at /, English at /en/ (the admin too: /admin/ and /en/admin/).
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("offices.urls")),
+    prefix_default_language=False,
+)

@@ -1,0 +1,289 @@
+"""What the city offers, where and when: offices, services, hours, closures, holidays.
+
+Texts shown to citizens (names, descriptions, reasons) are translated fields
+(see translation.py): ``name`` reads the active language, ``name_de`` and
+``name_en`` are the stored columns.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from offices.validators import SLOT_MINUTES_CHOICES, validate_duration, validate_time_range
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class Office(models.Model):
+    class Kind(models.TextChoices):
+        CITIZEN_OFFICE = "citizen_office", _("Citizen office")
+        MOBILE_SITE = "mobile_site", _("Mobile site")
+        CIVIL_REGISTRY = "civil_registry", _("Civil registry")
+        IMMIGRATION_OFFICE = "immigration_office", _("Immigration office")
+
+    slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.CITIZEN_OFFICE)
+    street = models.CharField(_("street and number"), max_length=120)
+    postal_code = models.CharField(
+        _("postal code"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("A German postal code has five digits."))],
+    )
+    city = models.CharField(_("city"), max_length=80)
+    directions = models.TextField(
+        _("how to get there"), blank=True, help_text=_("Public transport, entrance, parking.")
+    )
+    phone = models.CharField(_("public phone"), max_length=40, blank=True)
+    email = models.EmailField(_("public e-mail"), blank=True)
+    step_free = models.BooleanField(_("step-free access"), default=False)
+    accessibility_notes = models.TextField(
+        _("accessibility notes"), blank=True, help_text=_("Lift, accessible toilet, induction loop, parking.")
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("slot length (minutes)"),
+        choices=[(m, str(m)) for m in SLOT_MINUTES_CHOICES],
+        default=5,
+        help_text=_("Appointments start on this grid; durations and opening hours must fit it."),
+    )
+    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive offices are hidden from citizens."))
+    services = models.ManyToManyField("Service", through="OfficeService", related_name="offices")
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_minutes__in=SLOT_MINUTES_CHOICES), name="office_slot_minutes_on_grid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_special(self) -> bool:
+        return self.kind != self.Kind.CITIZEN_OFFICE
+
+
+class OfficePart(models.Model):
+    """Something configured for one office and checked against the office's slot grid."""
+
+    class Meta:
+        abstract = True
+
+    def office_or_none(self) -> Office | None:
+        # In the admin's add form the office is the unsaved parent: set, but without an id yet.
+        try:
+            return self.office
+        except Office.DoesNotExist:
+            return None
+
+
+class Category(models.Model):
+    slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    slug = models.SlugField(_("short name in addresses"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="services"
+    )
+    description = models.TextField(_("description"), blank=True)
+    what_to_bring = models.TextField(_("what to bring"), blank=True, help_text=_("One item per line."))
+    default_duration_minutes = models.PositiveSmallIntegerField(
+        _("default duration (minutes)"),
+        validators=[MinValueValidator(1, _("The duration must be a positive number of minutes."))],
+        help_text=_("Per person. Offices may set their own duration."),
+    )
+    max_persons = models.PositiveSmallIntegerField(
+        _("maximum persons per booking"),
+        default=1,
+        validators=[
+            MinValueValidator(1, _("At least one person must be allowed.")),
+            MaxValueValidator(20, _("At most 20 persons can be allowed.")),
+        ],
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["category__position", "position", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_duration_minutes__gt=0), name="service_default_duration_positive"
+            ),
+            models.CheckConstraint(condition=Q(max_persons__gte=1), name="service_max_persons_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def what_to_bring_items(self) -> list[str]:
+        return [line.strip(" -•\t") for line in self.what_to_bring.splitlines() if line.strip(" -•\t")]
+
+
+class OfficeService(OfficePart):
+    """A service offered at an office, with the office's own duration per person."""
+
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="offered_services"
+    )
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="offered_at")
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration per person (minutes)"),
+        blank=True,
+        help_text=_("Leave empty to use the service's default duration."),
+    )
+
+    class Meta:
+        verbose_name = _("offered service")
+        verbose_name_plural = _("offered services")
+        ordering = ["service__category__position", "service__position", "service__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "service"], name="office_service_unique"),
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="office_service_duration_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.office})"
+
+    def clean(self) -> None:
+        if self.duration_minutes is None and self.service_id is not None:
+            self.duration_minutes = self.service.default_duration_minutes
+        if (office := self.office_or_none()) is not None:
+            validate_duration(self.duration_minutes, office.slot_minutes)
+
+
+class OpeningHours(OfficePart):
+    """One range of a weekday; a day may have several (a lunch break splits it).
+
+    Overlaps between ranges of the same weekday are checked across the whole
+    set in the admin's formset (offices.admin), where all ranges are known.
+    """
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="opening_hours_close_after_open"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.opens, self.closes, office.slot_minutes)
+
+
+class SpecialOpening(OfficePart):
+    """Hours on one date that replace the weekly hours: an extra Saturday, a mobile site's day.
+
+    A date with special openings is open only in those ranges, even on a public
+    holiday; a closure still wins.
+    """
+
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="special_openings"
+    )
+    date = models.DateField(_("date"))
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+    note = models.CharField(_("note for citizens"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("special opening")
+        verbose_name_plural = _("special openings")
+        ordering = ["date", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="special_opening_close_after_open"),
+        ]
+        indexes = [models.Index(fields=["office", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.opens, self.closes, office.slot_minutes)
+
+
+class Closure(models.Model):
+    """The office is closed from start_date to end_date inclusive, whatever else says."""
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="closures")
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    reason = models.CharField(_("reason shown to citizens"), max_length=200)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="closure_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["office", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        if self.start_date == self.end_date:
+            return f"{self.start_date:%d.%m.%Y}: {self.reason}"
+        return f"{self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y}: {self.reason}"
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": gettext("The last day cannot be before the first day.")})
+
+
+class PublicHoliday(models.Model):
+    """A public holiday of the configured federal state: every office is closed."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    imported = models.BooleanField(
+        _("imported"),
+        default=False,
+        help_text=_("Imported from the holidays package; a new import replaces these."),
+    )
+
+    class Meta:
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.name}"

@@ -1,0 +1,67 @@
+"""Validation rules for time ranges, shared by the models and the admin formsets."""
+
+import datetime
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+SLOT_MINUTES_CHOICES = (5, 10, 15, 20, 30)
+
+
+def minutes_of(time: datetime.time) -> int:
+    return time.hour * 60 + time.minute
+
+
+def validate_time_range(opens: datetime.time | None, closes: datetime.time | None, slot_minutes: int) -> None:
+    """A range opens before it closes, and both ends lie on the office's slot grid."""
+    errors: dict[str, list[str]] = {}
+    for field, value in (("opens", opens), ("closes", closes)):
+        if value is not None and (value.second or value.microsecond or minutes_of(value) % slot_minutes):
+            errors.setdefault(field, []).append(
+                _("%(time)s is not on this office's %(minutes)s-minute grid.")
+                % {"time": value.strftime("%H:%M"), "minutes": slot_minutes}
+            )
+    if opens is not None and closes is not None and closes <= opens:
+        errors.setdefault("closes", []).append(_("The closing time must be after the opening time."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_duration(minutes: int | None, slot_minutes: int, *, field: str = "duration_minutes") -> None:
+    if minutes is None:
+        return
+    if minutes <= 0:
+        raise ValidationError({field: _("The duration must be a positive number of minutes.")})
+    if minutes % slot_minutes:
+        raise ValidationError(
+            {
+                field: _("%(duration)s minutes is not a multiple of this office's slot length of %(minutes)s minutes.")
+                % {"duration": minutes, "minutes": slot_minutes}
+            }
+        )
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    day: Hashable  # a weekday number or a date
+    opens: datetime.time
+    closes: datetime.time
+
+
+def find_overlaps(ranges: Iterable[TimeRange]) -> list[tuple[TimeRange, TimeRange]]:
+    """Pairs of ranges on the same day that share at least one minute (touching ends are fine)."""
+    by_day: dict[Hashable, list[TimeRange]] = {}
+    for item in ranges:
+        by_day.setdefault(item.day, []).append(item)
+    overlaps = []
+    for day_ranges in by_day.values():
+        day_ranges.sort(key=lambda r: (r.opens, r.closes))
+        latest = day_ranges[0]
+        for current in day_ranges[1:]:
+            if current.opens < latest.closes:
+                overlaps.append((latest, current))
+            if current.closes > latest.closes:
+                latest = current
+    return overlaps

@@ -1,0 +1,134 @@
+"""factory_boy factories. Translated fields are set in German and English."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from offices.models import (
+    Category,
+    Closure,
+    Office,
+    OfficeService,
+    OpeningHours,
+    PublicHoliday,
+    Service,
+    SpecialOpening,
+)
+
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Office
+
+    slug = factory.Sequence(lambda n: f"office-{n}")
+    name_de = factory.Sequence(lambda n: f"Bürgerbüro {n}")
+    name_en = factory.Sequence(lambda n: f"Citizen office {n}")
+    kind = Office.Kind.CITIZEN_OFFICE
+    street = "Marktplatz 1"
+    postal_code = "04109"
+    city = "Musterstadt"
+    step_free = True
+    slot_minutes = 5
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name_de = factory.Sequence(lambda n: f"Kategorie {n}")
+    name_en = factory.Sequence(lambda n: f"Category {n}")
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name_de = factory.Sequence(lambda n: f"Dienstleistung {n}")
+    name_en = factory.Sequence(lambda n: f"Service {n}")
+    category = factory.SubFactory(CategoryFactory)
+    default_duration_minutes = 15
+    max_persons = 1
+
+
+class OfficeServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OfficeService
+
+    office = factory.SubFactory(OfficeFactory)
+    service = factory.SubFactory(ServiceFactory)
+    duration_minutes = factory.LazyAttribute(lambda offer: offer.service.default_duration_minutes)
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    office = factory.SubFactory(OfficeFactory)
+    weekday = 0
+    opens = datetime.time(8, 0)
+    closes = datetime.time(12, 0)
+
+
+class SpecialOpeningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SpecialOpening
+
+    office = factory.SubFactory(OfficeFactory)
+    date = datetime.date(2026, 12, 5)
+    opens = datetime.time(9, 0)
+    closes = datetime.time(13, 0)
+    note_de = "Zusätzlicher Samstag"
+    note_en = "Extra Saturday"
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Closure
+
+    office = factory.SubFactory(OfficeFactory)
+    start_date = datetime.date(2026, 12, 24)
+    end_date = datetime.date(2026, 12, 24)
+    reason_de = "Heiligabend"
+    reason_en = "Christmas Eve"
+
+
+class PublicHolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PublicHoliday
+        django_get_or_create = ("date",)
+
+    date = datetime.date(2026, 11, 18)
+    name_de = "Buß- und Bettag"
+    name_en = "Repentance and Prayer Day"
+
+
+def office_with_week(**kwargs: object) -> Office:
+    """An office open Mon–Fri 08:00–12:00, with afternoons on Monday and a late Thursday."""
+    office = OfficeFactory(**kwargs)
+    for weekday in range(5):
+        OpeningHoursFactory(office=office, weekday=weekday, opens=datetime.time(8), closes=datetime.time(12))
+    OpeningHoursFactory(office=office, weekday=0, opens=datetime.time(13), closes=datetime.time(16))
+    OpeningHoursFactory(office=office, weekday=3, opens=datetime.time(13), closes=datetime.time(19, 30))
+    return office
