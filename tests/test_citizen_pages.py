@@ -65,7 +65,8 @@ def text_of(response) -> str:  # type: ignore[no-untyped-def]
     """The page's visible text with whitespace folded, for assertions on content."""
     html = response.content.decode()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return re.sub(r" ([,.:;])", r"\1", text)  # a tag before punctuation is not a space
 
 
 def test_the_home_page_lists_services_by_category_and_offices_in_german(client: Client, city) -> None:

@@ -20,7 +20,7 @@ def messages_of(error: ValidationError) -> dict[str, list[str]]:
 
 def test_opening_hours_that_close_before_they_open_are_rejected_with_a_message() -> None:
     hours = OpeningHours(office=OfficeFactory(), weekday=0, opens=datetime.time(12), closes=datetime.time(8))
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         hours.full_clean()
     assert messages_of(caught.value) == {"closes": ["The closing time must be after the opening time."]}
 
@@ -49,9 +49,9 @@ def test_a_special_opening_that_ends_before_it_starts_is_rejected() -> None:
     opening = SpecialOpening(
         office=OfficeFactory(), date=datetime.date(2026, 12, 5), opens=datetime.time(13), closes=datetime.time(9)
     )
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("de"), pytest.raises(ValidationError) as caught:
         opening.full_clean()
-    assert messages_of(caught.value)["closes"] == ["The closing time must be after the opening time."]
+    assert messages_of(caught.value)["closes"] == ["Die Schließzeit muss nach der Öffnungszeit liegen."]
 
 
 def test_a_closure_that_ends_before_it_starts_is_rejected_in_english_too() -> None:
@@ -77,7 +77,7 @@ def test_an_offered_service_needs_a_positive_duration(minutes: int) -> None:
 
 def test_an_offered_service_duration_must_fit_the_office_grid() -> None:
     offer = OfficeService(office=OfficeFactory(slot_minutes=10), service=ServiceFactory(), duration_minutes=15)
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         offer.full_clean()
     assert messages_of(caught.value) == {
         "duration_minutes": ["15 minutes is not a multiple of this office's slot length of 10 minutes."]
