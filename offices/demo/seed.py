@@ -1,0 +1,241 @@
+"""Writes the demo city with ``update_or_create`` on natural keys, so a second run on the same day changes nothing.
+
+Dates (mobile sites' days, the extra Saturday, the renovation week) are computed from ``today``.
+"""
+
+import datetime
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
+from django.db import transaction
+
+from offices.demo.catalogue import CATEGORIES, SERVICES, Text
+from offices.demo.city import (
+    ADMIN_EMAIL,
+    ADMIN_LOGIN_FILE,
+    ADMIN_PASSWORD_ENV,
+    ADMIN_USERNAME,
+    CITY,
+    EVE_CLOSURES,
+    EXTRA_SATURDAY_HOURS,
+    EXTRA_SATURDAY_NOTE,
+    EXTRA_SATURDAY_OFFICES,
+    MOBILE_DAYS,
+    MOBILE_WEEKS_AHEAD,
+    OFFICES,
+    RENOVATION_OFFICE,
+    RENOVATION_REASON,
+    RENOVATION_WEEKS_AHEAD,
+    DemoOffice,
+)
+from offices.models import (
+    Category,
+    Closure,
+    Office,
+    OfficeService,
+    OpeningHours,
+    PublicHoliday,
+    Service,
+    SpecialOpening,
+    Weekday,
+)
+from offices.services import public_holidays_import
+
+# --- Writing --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    offices: int
+    categories: int
+    services: int
+    offered_services: int
+    opening_hours: int
+    special_openings: int
+    closures: int
+    holidays: int
+    admin_created: bool
+    admin_password: str | None  # None when the stored password no longer works
+
+
+def translated(name: str, text: Text) -> dict[str, str]:
+    return {f"{name}_de": text[0], f"{name}_en": text[1]}
+
+
+def time_range(text: str) -> tuple[datetime.time, datetime.time]:
+    opens, closes = text.split("-")
+    return datetime.time.fromisoformat(opens), datetime.time.fromisoformat(closes)
+
+
+@transaction.atomic
+def seed_demo(*, today: datetime.date) -> DemoResult:
+    """Create or update the demo city; a second run on the same day changes nothing."""
+    public_holidays_import(years=[today.year, today.year + 1])
+    holidays = set(PublicHoliday.objects.values_list("date", flat=True))
+    eves = {
+        datetime.date(year, month, day): reason
+        for year in (today.year, today.year + 1)
+        for month, day, reason in EVE_CLOSURES
+    }
+    services = seed_services()
+    offices = {row.slug: seed_office(row, services) for row in OFFICES}
+    seed_mobile_days(offices, today=today, skip=holidays | eves.keys())
+    seed_extra_saturdays(offices, today=today, skip=holidays | eves.keys())
+    seed_closures(offices, today=today, eves=eves, holidays=holidays)
+    admin_created, admin_password = seed_admin()
+    return DemoResult(
+        offices=Office.objects.count(),
+        categories=Category.objects.count(),
+        services=Service.objects.count(),
+        offered_services=OfficeService.objects.count(),
+        opening_hours=OpeningHours.objects.count(),
+        special_openings=SpecialOpening.objects.count(),
+        closures=Closure.objects.count(),
+        holidays=PublicHoliday.objects.count(),
+        admin_created=admin_created,
+        admin_password=admin_password,
+    )
+
+
+def seed_services() -> dict[str, Service]:
+    categories = {
+        slug: Category.objects.update_or_create(slug=slug, defaults={**translated("name", name), "position": index})[0]
+        for index, (slug, name) in enumerate(CATEGORIES, start=1)
+    }
+    services = {}
+    for index, row in enumerate(SERVICES, start=1):
+        services[row.slug], _ = Service.objects.update_or_create(
+            slug=row.slug,
+            defaults={
+                **translated("name", row.name),
+                **translated("description", row.description),
+                "what_to_bring_de": "\n".join(de for de, _ in row.bring),
+                "what_to_bring_en": "\n".join(en for _, en in row.bring),
+                "category": categories[row.category],
+                "default_duration_minutes": row.minutes,
+                "max_persons": row.max_persons,
+                "position": index,
+                "active": True,
+            },
+        )
+    return services
+
+
+def seed_office(row: DemoOffice, services: dict[str, Service]) -> Office:
+    office, _ = Office.objects.update_or_create(
+        slug=row.slug,
+        defaults={
+            **translated("name", row.name),
+            **translated("directions", row.directions),
+            **translated("accessibility_notes", row.accessibility_notes),
+            "kind": row.kind,
+            "street": row.street,
+            "postal_code": row.postal_code,
+            "city": CITY,
+            "phone": row.phone,
+            "email": row.email,
+            "step_free": row.step_free,
+            "active": True,
+        },
+    )
+    for weekday, ranges in row.hours.items():
+        for text in ranges:
+            opens, closes = time_range(text)
+            OpeningHours.objects.update_or_create(
+                office=office, weekday=weekday, opens=opens, defaults={"closes": closes}
+            )
+    for slug in row.services:
+        minutes = services[slug].default_duration_minutes + row.extra_minutes + row.adjust.get(slug, 0)
+        OfficeService.objects.update_or_create(
+            office=office, service=services[slug], defaults={"duration_minutes": minutes}
+        )
+    return office
+
+
+def add_special_opening(office: Office, day: datetime.date, hours: str, note: Text) -> None:
+    opens, closes = time_range(hours)
+    SpecialOpening.objects.update_or_create(
+        office=office, date=day, opens=opens, defaults={"closes": closes, **translated("note", note)}
+    )
+
+
+def seed_mobile_days(offices: dict[str, Office], *, today: datetime.date, skip: set[datetime.date]) -> None:
+    """Mobile sites have no weekly hours: they open on a few dates a month, for about three months."""
+    for row in MOBILE_DAYS:
+        for offset in range(MOBILE_WEEKS_AHEAD * 7):
+            day = today + datetime.timedelta(days=offset)
+            week_of_month = (day.day - 1) // 7 + 1
+            if day.weekday() == row.weekday and week_of_month in row.weeks and day not in skip:
+                add_special_opening(offices[row.office], day, row.hours, row.note)
+
+
+def seed_extra_saturdays(offices: dict[str, Office], *, today: datetime.date, skip: set[datetime.date]) -> None:
+    """The main offices open on the second Saturday after today (or the next one that is not a holiday)."""
+    saturday = today + datetime.timedelta(days=(Weekday.SATURDAY - today.weekday() - 1) % 7 + 1 + 7)
+    while saturday in skip:
+        saturday += datetime.timedelta(weeks=1)
+    for slug in EXTRA_SATURDAY_OFFICES:
+        add_special_opening(offices[slug], saturday, EXTRA_SATURDAY_HOURS, EXTRA_SATURDAY_NOTE)
+
+
+def seed_closures(
+    offices: dict[str, Office],
+    *,
+    today: datetime.date,
+    eves: dict[datetime.date, Text],
+    holidays: set[datetime.date],
+) -> None:
+    """Christmas Eve and New Year's Eve wherever the office would be open; one office's renovation week."""
+    for office in offices.values():
+        weekdays = set(office.hours.values_list("weekday", flat=True))
+        special_days = set(office.special_openings.filter(date__in=eves).values_list("date", flat=True))
+        for day, reason in eves.items():
+            if day in special_days or (day.weekday() in weekdays and day not in holidays):
+                add_closure(office, day, day, reason)
+    start = today + datetime.timedelta(weeks=RENOVATION_WEEKS_AHEAD)
+    start += datetime.timedelta(days=-start.weekday() % 7)  # the following Monday
+    blocked = holidays | eves.keys()
+    while blocked.intersection(start + datetime.timedelta(days=n) for n in range(5)):
+        start += datetime.timedelta(weeks=1)  # keep it clear of Christmas and holidays, so it shows on its own
+    add_closure(offices[RENOVATION_OFFICE], start, start + datetime.timedelta(days=4), RENOVATION_REASON)
+
+
+def add_closure(office: Office, first: datetime.date, last: datetime.date, reason: Text) -> None:
+    Closure.objects.update_or_create(
+        office=office, start_date=first, defaults={"end_date": last, **translated("reason", reason)}
+    )
+
+
+def seed_admin() -> tuple[bool, str | None]:
+    """Create the administrator once; return whether it was created and its password if still valid.
+
+    An existing user is never changed. The password comes from DEMO_ADMIN_PASSWORD or is generated; either
+    way it is stored (mode 0600) in VAR_DIR, so that later runs can still print it while it works.
+    """
+    user_model = get_user_model()
+    password_file = Path(settings.VAR_DIR) / ADMIN_LOGIN_FILE
+    user = user_model.objects.filter(username=ADMIN_USERNAME).first()
+    created = user is None
+    if user is None:
+        password = os.environ.get(ADMIN_PASSWORD_ENV) or secrets.token_urlsafe(12)
+        user = user_model.objects.create_superuser(username=ADMIN_USERNAME, email=ADMIN_EMAIL, password=password)
+        write_private_file(password_file, password)  # later runs print it while it still works
+    candidates = [os.environ.get(ADMIN_PASSWORD_ENV, "")]
+    if password_file.exists():
+        candidates.append(password_file.read_text(encoding="utf-8").removesuffix("\n"))
+    # hashers.check_password, unlike user.check_password, never re-saves the user to upgrade the hash.
+    valid = next((pw for pw in candidates if pw and check_password(pw, user.password)), None)
+    return created, valid
+
+
+def write_private_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file already existed with other permissions
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text + "\n")

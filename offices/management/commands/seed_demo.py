@@ -1,0 +1,50 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from offices.demo import ADMIN_USERNAME, CITY, seed_demo
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create or update the demo city {CITY}: offices, services, opening hours, holidays, closures and an "
+        f"administrator '{ADMIN_USERNAME}'. Running it again changes nothing. Refuses to run with DEBUG off."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off (creates an administrator account with a known password).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off, so this looks like a production site. seed_demo creates fictional offices and an "
+                f"administrator account '{ADMIN_USERNAME}' with a known password; use --force if you really mean it."
+            )
+        with transaction.atomic():
+            result = seed_demo(today=timezone.localdate())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo city {CITY}: {result.offices} offices, {result.services} services in {result.categories} "
+                f"categories, {result.offered_services} offered services, {result.opening_hours} opening hours, "
+                f"{result.special_openings} special openings, {result.closures} closures, "
+                f"{result.holidays} public holidays."
+            )
+        )
+        if result.admin_password is not None:
+            self.stdout.write(
+                f"Administrator login: http://127.0.0.1:8000/admin/ user {ADMIN_USERNAME}, "
+                f"password {result.admin_password}"
+            )
+        else:
+            self.stdout.write(
+                f"Administrator login: user {ADMIN_USERNAME} (password changed since the demo was created; "
+                f"set a new one with: python manage.py changepassword {ADMIN_USERNAME})"
+            )
