@@ -20,6 +20,7 @@ from offices.models import (
     PublicHoliday,
     Service,
     SpecialOpening,
+    Weekday,
 )
 from offices.services import public_holidays_import
 from offices.validators import TimeRange, find_overlaps
@@ -54,11 +55,8 @@ class NoOverlapFormSet(BaseInlineFormSet):
 
     def _describe(self, item: TimeRange) -> str:
         day = item.day
-        label = day.strftime("%d.%m.%Y") if isinstance(day, datetime.date) else self._weekday_label(day)
+        label = day.strftime("%d.%m.%Y") if isinstance(day, datetime.date) else Weekday(day).label
         return f"{label} {item.opens:%H:%M}–{item.closes:%H:%M}"
-
-    def _weekday_label(self, weekday: int) -> str:
-        return str(dict(OpeningHours._meta.get_field("weekday").choices)[weekday])
 
 
 class OpeningHoursFormSet(NoOverlapFormSet):

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from offices.models import Category, Closure, Office, OfficeService, PublicHoliday, Service, SpecialOpening
@@ -94,12 +94,19 @@ def public_offices() -> QuerySet[Office]:
     return Office.objects.filter(active=True).order_by("kind", "name")
 
 
+def public_services() -> QuerySet[Service]:
+    """Active services that at least one active office offers: what a citizen can actually get done."""
+    offered = OfficeService.objects.filter(service=OuterRef("pk"), office__active=True)
+    return Service.objects.filter(Exists(offered), active=True)
+
+
 def public_categories() -> QuerySet[Category]:
-    """Categories with their active services, for the home page; empty categories are left out."""
+    """Categories with their public services, for the home page; empty categories are left out."""
+    services = public_services()
     return (
-        Category.objects.filter(services__active=True)
+        Category.objects.filter(services__in=services)
         .distinct()
-        .prefetch_related(Prefetch("services", queryset=Service.objects.filter(active=True)))
+        .prefetch_related(Prefetch("services", queryset=services))
     )
 
 
@@ -117,8 +124,8 @@ def public_office(slug: str) -> Office:
 
 
 def public_service(slug: str) -> tuple[Service, QuerySet[OfficeService]]:
-    """An active service and the active offices offering it; 404 otherwise."""
-    service = Service.objects.filter(active=True, slug=slug).select_related("category").first()
+    """A public service and the active offices offering it; 404 otherwise."""
+    service = public_services().filter(slug=slug).select_related("category").first()
     if service is None:
         raise Http404("No such service.")
     offers = (

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
 
 from tests.factories import UserFactory
@@ -54,18 +55,18 @@ def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def administrator(db: None) -> UserFactory:
+def administrator(db: None) -> AbstractBaseUser:
     """The persona who configures offices, hours and services in the admin."""
     return UserFactory(username="administrator", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def admin_client(client: Client, administrator: UserFactory) -> Client:
+def admin_client(client: Client, administrator: AbstractBaseUser) -> Client:
     client.force_login(administrator)
     return client
 
 
 @pytest.fixture
-def citizen_user(db: None) -> UserFactory:
+def citizen_user(db: None) -> AbstractBaseUser:
     """Someone with an account but no staff rights (citizens need no account at all)."""
     return UserFactory(username="citizen")

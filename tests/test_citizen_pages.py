@@ -167,6 +167,12 @@ def test_unknown_pages_answer_404_in_the_citizens_language(client: Client, city,
     assert ("Page not found" if path.startswith("/en/") else "Seite nicht gefunden") in text_of(response)
 
 
+def test_a_service_no_active_office_offers_is_not_listed(client: Client, city) -> None:
+    ServiceFactory(slug="fischereischein", name_de="Fischereischein", category=city["passport"].category)
+    assert "Fischereischein" not in text_of(client.get("/"))
+    assert client.get("/services/fischereischein/").status_code == 404
+
+
 def test_an_inactive_office_is_hidden(client: Client, city) -> None:
     city["office"].active = False
     city["office"].save()
