@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import holidays
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "offices",
+    "booking",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +139,11 @@ CELERY_BEAT_SCHEDULE = {
     "sync-public-holidays": {
         "task": "offices.tasks.sync_public_holidays",
         "schedule": 24 * 60 * 60,
+    },
+    # Rebuilds every office's grid for its horizon before the morning release.
+    "refresh-all-capacity": {
+        "task": "booking.tasks.refresh_all_capacity",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -1,10 +1,13 @@
-"""What the city offers, where and when: offices, services, hours, closures, holidays.
+"""What the city offers, where and when: offices, services, hours, closures, holidays, staff on duty.
 
 Texts shown to citizens (names, descriptions, reasons) are translated fields
 (see translation.py): ``name`` reads the active language, ``name_de`` and
 ``name_en`` are the stored columns.
 """
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -57,6 +60,28 @@ class Office(models.Model):
         default=5,
         help_text=_("Appointments start on this grid; durations and opening hours must fit it."),
     )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("booking horizon (days)"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text=_("How many days ahead citizens can book."),
+    )
+    release_time = models.TimeField(
+        _("release time"),
+        default=datetime.time(7, 0),
+        help_text=_("Each day at this time (Berlin time) the next day of the horizon opens for booking."),
+    )
+    phone_share_percent = models.PositiveSmallIntegerField(
+        _("phone and counter share (%)"),
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Share of the bookable capacity kept for clerks booking for citizens without internet."),
+    )
+    phone_release_hours = models.PositiveSmallIntegerField(
+        _("phone share released (hours before)"),
+        default=48,
+        help_text=_("This long before a slot, its phone share opens to online booking."),
+    )
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive offices are hidden from citizens."))
     services = models.ManyToManyField("Service", through="OfficeService", related_name="offices")
 
@@ -68,6 +93,8 @@ class Office(models.Model):
             models.CheckConstraint(
                 condition=Q(slot_minutes__in=SLOT_MINUTES_CHOICES), name="office_slot_minutes_on_grid"
             ),
+            models.CheckConstraint(condition=Q(phone_share_percent__lte=100), name="office_phone_share_percent"),
+            models.CheckConstraint(condition=Q(horizon_days__gte=1), name="office_horizon_at_least_one_day"),
         ]
 
     def __str__(self) -> str:
@@ -287,3 +314,158 @@ class PublicHoliday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d.%m.%Y} {self.name}"
+
+
+class WalkInWindow(OfficePart):
+    """Counters kept for walk-ins on a weekday: that capacity is never bookable online."""
+
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="walk_in_windows"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+    counters = models.PositiveSmallIntegerField(
+        _("counters"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many counters serve walk-ins; empty means all."),
+    )
+
+    class Meta:
+        verbose_name = _("walk-in window")
+        verbose_name_plural = _("walk-in windows")
+        ordering = ["weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="walk_in_window_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(counters__isnull=True) | Q(counters__gte=1), name="walk_in_window_counters_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
+
+
+class Membership(models.Model):
+    """A member of staff works for an office, as a clerk or as its manager."""
+
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("Clerk")
+        MANAGER = "manager", _("Office manager")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CLERK)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "office"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.office} ({self.get_role_display()})"
+
+
+class WeeklyShift(OfficePart):
+    """A clerk's regular hours at an office on a weekday; dated shifts are derived from these."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("clerk"), on_delete=models.CASCADE, related_name="weekly_shifts"
+    )
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="weekly_shifts")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("weekly shift")
+        verbose_name_plural = _("weekly shifts")
+        ordering = ["user", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="weekly_shift_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
+
+
+class Shift(OfficePart):
+    """A clerk on duty at an office on a date.
+
+    Shifts derived from the weekly pattern have ``from_pattern`` set and follow
+    it when it changes. A shift changed by hand (``from_pattern`` off) fixes
+    that clerk's day at that office: derivation leaves the day alone. A shift
+    switched off (``active`` off) is a day taken out by hand.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("clerk"), on_delete=models.CASCADE, related_name="shifts"
+    )
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="shifts")
+    date = models.DateField(_("date"))
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+    from_pattern = models.BooleanField(_("from the weekly pattern"), default=False)
+    active = models.BooleanField(_("on duty"), default=True)
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        ordering = ["date", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="shift_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["office", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.date:%d.%m.%Y} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
+
+
+class Absence(models.Model):
+    """A clerk is away (sick, on vacation, in training) for whole days: their shifts then count for nothing."""
+
+    class Kind(models.TextChoices):
+        SICK = "sick", _("Sick")
+        VACATION = "vacation", _("Vacation")
+        TRAINING = "training", _("Training")
+        OTHER = "other", _("Other")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("clerk"), on_delete=models.CASCADE, related_name="absences"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SICK)
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    note = models.CharField(_("internal note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="absence_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["user", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} {self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y}"
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": gettext("The last day cannot be before the first day.")})

@@ -14,17 +14,23 @@ def minutes_of(time: datetime.time) -> int:
     return time.hour * 60 + time.minute
 
 
-def validate_time_range(opens: datetime.time | None, closes: datetime.time | None, slot_minutes: int) -> None:
+def validate_time_range(
+    opens: datetime.time | None,
+    closes: datetime.time | None,
+    slot_minutes: int,
+    *,
+    fields: tuple[str, str] = ("opens", "closes"),
+) -> None:
     """A range opens before it closes, and both ends lie on the office's slot grid."""
     errors: dict[str, list[str]] = {}
-    for field, value in (("opens", opens), ("closes", closes)):
+    for field, value in zip(fields, (opens, closes), strict=True):
         if value is not None and (value.second or value.microsecond or minutes_of(value) % slot_minutes):
             errors.setdefault(field, []).append(
                 _("%(time)s is not on this office's %(minutes)s-minute grid.")
                 % {"time": value.strftime("%H:%M"), "minutes": slot_minutes}
             )
     if opens is not None and closes is not None and closes <= opens:
-        errors.setdefault("closes", []).append(_("The closing time must be after the opening time."))
+        errors.setdefault(fields[1], []).append(_("The closing time must be after the opening time."))
     if errors:
         raise ValidationError(errors)
 

@@ -6,14 +6,18 @@ import factory
 from django.contrib.auth import get_user_model
 
 from offices.models import (
+    Absence,
     Category,
     Closure,
+    Membership,
     Office,
     OfficeService,
     OpeningHours,
     PublicHoliday,
     Service,
     SpecialOpening,
+    WalkInWindow,
+    WeeklyShift,
 )
 
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test data
@@ -132,3 +136,59 @@ def office_with_week(**kwargs: object) -> Office:
     OpeningHoursFactory(office=office, weekday=0, opens=datetime.time(13), closes=datetime.time(16))
     OpeningHoursFactory(office=office, weekday=3, opens=datetime.time(13), closes=datetime.time(19, 30))
     return office
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    office = factory.SubFactory(OfficeFactory)
+    role = Membership.Role.CLERK
+
+
+class WeeklyShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeeklyShift
+
+    user = factory.SubFactory(UserFactory)
+    office = factory.SubFactory(OfficeFactory)
+    weekday = 0
+    starts = datetime.time(8, 0)
+    ends = datetime.time(12, 0)
+
+
+class AbsenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Absence
+
+    user = factory.SubFactory(UserFactory)
+    kind = Absence.Kind.SICK
+    start_date = datetime.date(2026, 11, 23)
+    end_date = datetime.date(2026, 11, 23)
+
+
+class WalkInWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WalkInWindow
+
+    office = factory.SubFactory(OfficeFactory)
+    weekday = 0
+    starts = datetime.time(8, 0)
+    ends = datetime.time(10, 0)
+    counters = None
+
+
+def clerk_at(office: Office, *ranges: tuple[int, str, str], username: str | None = None) -> object:
+    """A clerk of the office with a weekly pattern: (weekday, "HH:MM", "HH:MM") per range."""
+    user = UserFactory(**({"username": username} if username else {}))
+    MembershipFactory(user=user, office=office)
+    for weekday, starts, ends in ranges:
+        WeeklyShiftFactory(
+            user=user,
+            office=office,
+            weekday=weekday,
+            starts=datetime.time.fromisoformat(starts),
+            ends=datetime.time.fromisoformat(ends),
+        )
+    return user

@@ -1,0 +1,47 @@
+import datetime
+from functools import partial
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from booking.services import capacity_refresh
+from offices.models import Office
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5, acks_late=True)
+def refresh_capacity(office_id: int, first: str, last: str) -> list[int]:
+    """Regenerate one office's shifts and slots for first..last (ISO dates); returns the flagged appointments."""
+    office = Office.objects.get(pk=office_id)
+    result = capacity_refresh(
+        office=office, first=datetime.date.fromisoformat(first), last=datetime.date.fromisoformat(last)
+    )
+    return result.flagged
+
+
+@shared_task(acks_late=True)
+def refresh_all_capacity() -> None:
+    """Nightly: every active office's grid from today to the end of its horizon (the next release included)."""
+    today = timezone.localdate()
+    for office in Office.objects.filter(active=True):
+        refresh_capacity.delay(
+            office.pk, today.isoformat(), (today + datetime.timedelta(days=office.horizon_days)).isoformat()
+        )
+
+
+def refresh_capacity_after_commit(
+    *, offices: list[Office], first: datetime.date | None = None, last: datetime.date | None = None
+) -> None:
+    """Queue a regeneration of these offices' days once the change that affects them is committed.
+
+    Without dates: the whole horizon. Dates before today are left alone.
+    """
+    today = timezone.localdate()
+    for office in offices:
+        start = max(first or today, today)
+        end = min(
+            last or today + datetime.timedelta(days=office.horizon_days),
+            today + datetime.timedelta(days=office.horizon_days),
+        )
+        if start <= end:
+            transaction.on_commit(partial(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat()))
