@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from offices.models import Office
@@ -47,7 +48,7 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["office", "local_date"])]
 
     def __str__(self) -> str:
-        return f"{self.office} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"
 
     @property
     def booked(self) -> int:
@@ -83,4 +84,4 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["office", "start"]), models.Index(fields=["office", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.office} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"

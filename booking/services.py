@@ -86,7 +86,7 @@ def _values(slot: Slot) -> tuple[int, int, int, int]:
 def _new_slot(office: Office, plan: PlannedSlot) -> Slot:
     counters, walkin, capacity, reserve = plan.values()
     return Slot(
-        office=office,
+        office_id=office.pk,  # the id, not the instance: no descriptor work for each of thousands of slots
         local_date=plan.local_date,
         start=plan.start,
         end=plan.end,

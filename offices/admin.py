@@ -1,4 +1,5 @@
 import datetime
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,18 +12,24 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from booking.tasks import refresh_capacity_after_commit
 from offices.models import (
+    Absence,
     Category,
     Closure,
+    Membership,
     Office,
     OfficeService,
     OpeningHours,
     PublicHoliday,
     Service,
+    Shift,
     SpecialOpening,
+    WalkInWindow,
     Weekday,
+    WeeklyShift,
 )
-from offices.services import public_holidays_import
+from offices.services import public_holidays_import, shift_change_by_hand
 from offices.validators import TimeRange, find_overlaps
 
 admin.site.site_header = _("Bürgerservice administration")
@@ -79,6 +86,17 @@ class OfficeServiceInline(admin.TabularInline):
     autocomplete_fields = ["service"]
 
 
+class WalkInWindowInline(admin.TabularInline):
+    model = WalkInWindow
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
 class SpecialOpeningInline(TranslationTabularInline):
     model = SpecialOpening
     formset = SpecialOpeningFormSet
@@ -103,16 +121,31 @@ class OfficeAdmin(TranslationAdmin):
     list_filter = ["kind", "active", "step_free"]
     search_fields = ["name_de", "name_en", "slug", "street", "postal_code", "city"]
     prepopulated_fields = {"slug": ("name_de",)}
-    inlines = [OpeningHoursInline, OfficeServiceInline, SpecialOpeningInline, ClosureInline]
+    inlines = [
+        OpeningHoursInline,
+        OfficeServiceInline,
+        SpecialOpeningInline,
+        ClosureInline,
+        WalkInWindowInline,
+        MembershipInline,
+    ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "active"]}),
         (_("Address and contact"), {"fields": ["street", "postal_code", "city", "directions", "phone", "email"]}),
         (_("Accessibility"), {"fields": ["step_free", "accessibility_notes"]}),
-        (_("Appointments"), {"fields": ["slot_minutes"]}),
+        (
+            _("Booking rules"),
+            {"fields": ["slot_minutes", "horizon_days", "release_time", "phone_share_percent", "phone_release_hours"]},
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Office]:
         return super().get_queryset(request).annotate(service_count=Count("offered_services"))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Hours, closures, openings, contingents and rules all shape the grid: rebuild the horizon.
+        refresh_capacity_after_commit(offices=[form.instance])
 
     @admin.display(description=_("services"), ordering="service_count")
     def service_count(self, office: Office) -> int:
@@ -151,6 +184,15 @@ class PublicHolidayAdmin(TranslationAdmin):
     search_fields = ["name_de", "name_en"]
     change_list_template = "admin/offices/publicholiday/change_list.html"
 
+    def save_model(self, request: HttpRequest, obj: PublicHoliday, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        days = {obj.date, form.initial.get("date") or obj.date}
+        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)), first=min(days), last=max(days))
+
+    def delete_model(self, request: HttpRequest, obj: PublicHoliday) -> None:
+        super().delete_model(request, obj)
+        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)), first=obj.date, last=obj.date)
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.import_view)
         return [path("import/", view, name="offices_publicholiday_import"), *super().get_urls()]
@@ -161,6 +203,7 @@ class PublicHolidayAdmin(TranslationAdmin):
             raise PermissionDenied
         year = timezone.localdate().year
         count = public_holidays_import(years=[year, year + 1])
+        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)))
         self.message_user(
             request,
             gettext("%(count)s public holidays for %(first)s and %(second)s are up to date.")
@@ -168,3 +211,69 @@ class PublicHolidayAdmin(TranslationAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:offices_publicholiday_changelist"))
+
+
+@admin.register(WeeklyShift)
+class WeeklyShiftAdmin(admin.ModelAdmin):
+    list_display = ["user", "office", "weekday", "starts", "ends"]
+    list_filter = ["office", "weekday"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "office__name_de"]
+    autocomplete_fields = ["user", "office"]
+    list_select_related = ["user", "office"]
+
+    def save_model(self, request: HttpRequest, obj: WeeklyShift, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        offices = {obj.office_id, form.initial.get("office") or obj.office_id}
+        refresh_capacity_after_commit(offices=list(Office.objects.filter(pk__in=offices)))
+
+    def delete_model(self, request: HttpRequest, obj: WeeklyShift) -> None:
+        super().delete_model(request, obj)
+        refresh_capacity_after_commit(offices=[obj.office])
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    """Dated shifts, changed one by one. A changed shift no longer follows the weekly pattern."""
+
+    list_display = ["date", "user", "office", "starts", "ends", "active", "from_pattern"]
+    list_filter = ["office", "active", "from_pattern"]
+    date_hierarchy = "date"
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user", "office"]
+    readonly_fields = ["from_pattern"]
+    list_select_related = ["user", "office"]
+
+    def save_model(self, request: HttpRequest, obj: Shift, form: Any, change: bool) -> None:
+        shift_change_by_hand(shift=obj)
+        refresh_capacity_after_commit(offices=[obj.office], first=obj.date, last=obj.date)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Shift | None = None) -> bool:
+        # A pattern shift would come back with the next derivation: take the day out with "on duty" instead.
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.from_pattern)
+
+    def delete_model(self, request: HttpRequest, obj: Shift) -> None:
+        super().delete_model(request, obj)
+        refresh_capacity_after_commit(offices=[obj.office], first=obj.date, last=obj.date)
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "start_date", "end_date", "note"]
+    list_filter = ["kind"]
+    date_hierarchy = "start_date"
+    search_fields = ["user__username", "user__first_name", "user__last_name", "note"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: Absence, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The clerk's offices lose (or, for a shortened absence, regain) capacity on old and new days.
+        days = [obj.start_date, obj.end_date, *(form.initial.get(f) for f in ("start_date", "end_date"))]
+        days = [day for day in days if day]
+        offices = Office.objects.filter(memberships__user=obj.user_id).distinct()
+        refresh_capacity_after_commit(offices=list(offices), first=min(days), last=max(days))
+
+    def delete_model(self, request: HttpRequest, obj: Absence) -> None:
+        super().delete_model(request, obj)
+        offices = Office.objects.filter(memberships__user=obj.user_id).distinct()
+        refresh_capacity_after_commit(offices=list(offices), first=obj.start_date, last=obj.end_date)

@@ -68,3 +68,11 @@ def shifts_derive(*, office: Office, first: datetime.date, last: datetime.date) 
     Shift.objects.filter(pk__in=to_delete).delete()
     Shift.objects.bulk_create(to_create)
     return len(to_create) + len(to_delete)
+
+
+def shift_change_by_hand(*, shift: Shift) -> Shift:
+    """Save a shift a manager changed: it no longer follows the weekly pattern (nor does that day)."""
+    shift.from_pattern = False
+    shift.full_clean()
+    shift.save()
+    return shift

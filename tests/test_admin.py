@@ -10,7 +10,7 @@ from tests.factories import OfficeServiceFactory, ServiceFactory, office_with_we
 
 pytestmark = pytest.mark.django_db
 
-INLINES = ("hours", "offered_services", "special_openings", "closures")
+INLINES = ("hours", "offered_services", "special_openings", "closures", "walk_in_windows", "memberships")
 
 
 def office_form(service_id: int | None = None, **changes: object) -> dict[str, object]:
@@ -26,6 +26,10 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "city": "Musterstadt",
         "step_free": "on",
         "slot_minutes": "5",
+        "horizon_days": "60",
+        "release_time": "07:00",
+        "phone_share_percent": "20",
+        "phone_release_hours": "48",
     }
     for prefix in INLINES:
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}

@@ -437,3 +437,49 @@ EVE_CLOSURES: tuple[tuple[int, int, Text], ...] = (  # (month, day, reason), thi
 RENOVATION_OFFICE = "buergerbuero-west"
 RENOVATION_WEEKS_AHEAD = 5
 RENOVATION_REASON: Text = ("Renovierung", "Renovation")
+
+
+# --- Staff ------------------------------------------------------------------------------------------------------------
+
+# Clerks per office. Their weekly pattern follows the office's hours (a mobile site's: its days);
+# every third clerk works mornings only (the first range of each day).
+CLERKS: Mapping[str, int] = {
+    "buergerbuero-zentrum": 8,
+    "buergerbuero-nord": 6,
+    "buergerbuero-sued": 5,
+    "buergerbuero-ost": 5,
+    "buergerbuero-west": 5,
+    "buergerbuero-altstadt": 4,
+    "buergerbuero-am-hafen": 5,
+    "buergerbuero-lindenhof": 3,
+    "buergerbuero-auenpark": 3,
+    "buergerkoffer-bibliothek-parkviertel": 2,
+    "buergerkoffer-seniorenzentrum-rosental": 2,
+    "standesamt": 4,
+    "auslaenderbehoerde": 6,
+}
+MANAGER_INDEX = 1  # the first clerk of every office is its manager
+FIRST_NAMES = ("Anna", "Jonas", "Fatma", "Lukas", "Marie", "Olena", "Paul", "Sophie", "Mehmet", "Lea", "Tim", "Jana")
+LAST_NAMES = ("Schulz", "Krüger", "Yılmaz", "Wagner", "Hoffmann", "Nowak", "Becker", "Richter", "Lange", "Koch")
+
+# Weekday walk-in hours at every citizen office: these counters serve walk-ins only.
+WALK_IN_HOURS = "08:00-10:00"
+WALK_IN_COUNTERS = 2
+WALK_IN_WEEKDAYS = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
+
+
+@dataclass(frozen=True)
+class DemoAbsence:
+    office: str
+    clerk: int  # 1-based number of the office's clerk
+    kind: str
+    starts_in_days: int
+    days: int
+
+
+ABSENCES: tuple[DemoAbsence, ...] = (
+    DemoAbsence("buergerbuero-nord", 2, "sick", 1, 2),
+    DemoAbsence("buergerbuero-zentrum", 3, "vacation", 14, 7),
+    DemoAbsence("buergerbuero-sued", 2, "training", 7, 1),
+    DemoAbsence("auslaenderbehoerde", 4, "sick", 0, 3),
+)

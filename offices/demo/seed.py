@@ -14,35 +14,49 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
+from booking.models import Slot
+from booking.services import capacity_refresh
 from offices.demo.catalogue import CATEGORIES, SERVICES, Text
 from offices.demo.city import (
+    ABSENCES,
     ADMIN_EMAIL,
     ADMIN_LOGIN_FILE,
     ADMIN_PASSWORD_ENV,
     ADMIN_USERNAME,
     CITY,
+    CLERKS,
     EVE_CLOSURES,
     EXTRA_SATURDAY_HOURS,
     EXTRA_SATURDAY_NOTE,
     EXTRA_SATURDAY_OFFICES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    MANAGER_INDEX,
     MOBILE_DAYS,
     MOBILE_WEEKS_AHEAD,
     OFFICES,
     RENOVATION_OFFICE,
     RENOVATION_REASON,
     RENOVATION_WEEKS_AHEAD,
+    WALK_IN_COUNTERS,
+    WALK_IN_HOURS,
+    WALK_IN_WEEKDAYS,
     DemoOffice,
 )
 from offices.models import (
+    Absence,
     Category,
     Closure,
+    Membership,
     Office,
     OfficeService,
     OpeningHours,
     PublicHoliday,
     Service,
     SpecialOpening,
+    WalkInWindow,
     Weekday,
+    WeeklyShift,
 )
 from offices.services import public_holidays_import
 
@@ -59,6 +73,9 @@ class DemoResult:
     special_openings: int
     closures: int
     holidays: int
+    clerks: int
+    absences: int
+    slots: int
     admin_created: bool
     admin_password: str | None  # None when the stored password no longer works
 
@@ -87,6 +104,11 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
     seed_mobile_days(offices, today=today, skip=holidays | eves.keys())
     seed_extra_saturdays(offices, today=today, skip=holidays | eves.keys())
     seed_closures(offices, today=today, eves=eves, holidays=holidays)
+    seed_walk_in_windows(offices)
+    clerks = seed_staff(offices)
+    seed_absences(clerks, today=today)
+    for office in offices.values():
+        capacity_refresh(office=office, first=today, last=today + datetime.timedelta(days=office.horizon_days))
     admin_created, admin_password = seed_admin()
     return DemoResult(
         offices=Office.objects.count(),
@@ -97,6 +119,9 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
         special_openings=SpecialOpening.objects.count(),
         closures=Closure.objects.count(),
         holidays=PublicHoliday.objects.count(),
+        clerks=Membership.objects.count(),
+        absences=Absence.objects.count(),
+        slots=Slot.objects.count(),
         admin_created=admin_created,
         admin_password=admin_password,
     )
@@ -209,6 +234,65 @@ def add_closure(office: Office, first: datetime.date, last: datetime.date, reaso
     Closure.objects.update_or_create(
         office=office, start_date=first, defaults={"end_date": last, **translated("reason", reason)}
     )
+
+
+def seed_walk_in_windows(offices: dict[str, Office]) -> None:
+    """Weekday mornings at every citizen office: two counters serve walk-ins only."""
+    starts, ends = time_range(WALK_IN_HOURS)
+    for office in offices.values():
+        if office.kind != Office.Kind.CITIZEN_OFFICE:
+            continue
+        for weekday in WALK_IN_WEEKDAYS:
+            WalkInWindow.objects.update_or_create(
+                office=office, weekday=weekday, starts=starts, defaults={"ends": ends, "counters": WALK_IN_COUNTERS}
+            )
+
+
+def seed_staff(offices: dict[str, Office]) -> dict[tuple[str, int], object]:
+    """Clerks with weekly patterns that follow their office's hours; they cannot log in yet (no password)."""
+    user_model = get_user_model()
+    mobile_days = {row.office: row for row in MOBILE_DAYS}
+    clerks: dict[tuple[str, int], object] = {}
+    for index, (slug, count) in enumerate(CLERKS.items()):
+        office = offices[slug]
+        if slug in mobile_days:
+            pattern = {mobile_days[slug].weekday: (mobile_days[slug].hours,)}
+        else:
+            pattern = next(row.hours for row in OFFICES if row.slug == slug)
+        for number in range(1, count + 1):
+            username = f"{slug.removeprefix('buergerbuero-')}-{number:02d}"
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": FIRST_NAMES[(index * 5 + number) % len(FIRST_NAMES)],
+                    "last_name": LAST_NAMES[(index * 3 + number * 7) % len(LAST_NAMES)],
+                    "email": f"{username}@musterstadt.example",
+                },
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            role = Membership.Role.MANAGER if number == MANAGER_INDEX else Membership.Role.CLERK
+            Membership.objects.update_or_create(user=user, office=office, defaults={"role": role})
+            mornings_only = number % 3 == 0
+            for weekday, ranges in pattern.items():
+                for text in ranges[:1] if mornings_only else ranges:
+                    starts, ends = time_range(text)
+                    WeeklyShift.objects.update_or_create(
+                        user=user, office=office, weekday=weekday, starts=starts, defaults={"ends": ends}
+                    )
+            clerks[(slug, number)] = user
+    return clerks
+
+
+def seed_absences(clerks: dict[tuple[str, int], object], *, today: datetime.date) -> None:
+    for row in ABSENCES:
+        first = today + datetime.timedelta(days=row.starts_in_days)
+        Absence.objects.update_or_create(
+            user=clerks[(row.office, row.clerk)],
+            start_date=first,
+            defaults={"kind": row.kind, "end_date": first + datetime.timedelta(days=row.days - 1)},
+        )
 
 
 def seed_admin() -> tuple[bool, str | None]:

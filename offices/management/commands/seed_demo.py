@@ -35,7 +35,8 @@ class Command(BaseCommand):
                 f"Demo city {CITY}: {result.offices} offices, {result.services} services in {result.categories} "
                 f"categories, {result.offered_services} offered services, {result.opening_hours} opening hours, "
                 f"{result.special_openings} special openings, {result.closures} closures, "
-                f"{result.holidays} public holidays."
+                f"{result.holidays} public holidays, {result.clerks} clerks, {result.absences} absences, "
+                f"{result.slots} slots."
             )
         )
         if result.admin_password is not None:
