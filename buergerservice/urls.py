@@ -12,6 +12,7 @@ urlpatterns = [
 # German pages at /, English at /en/ (the admin too: /admin/ and /en/admin/).
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("booking.urls")),
     path("", include("offices.urls")),
     prefix_default_language=False,
 )

@@ -8,6 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
@@ -117,7 +118,7 @@ class ClosureInline(TranslationTabularInline):
 
 @admin.register(Office)
 class OfficeAdmin(TranslationAdmin):
-    list_display = ["name", "kind", "postal_code", "slot_minutes", "service_count", "step_free", "active"]
+    list_display = ["name", "kind", "postal_code", "slot_minutes", "service_count", "step_free", "active", "capacity"]
     list_filter = ["kind", "active", "step_free"]
     search_fields = ["name_de", "name_en", "slug", "street", "postal_code", "city"]
     prepopulated_fields = {"slug": ("name_de",)}
@@ -150,6 +151,10 @@ class OfficeAdmin(TranslationAdmin):
     @admin.display(description=_("services"), ordering="service_count")
     def service_count(self, office: Office) -> int:
         return office.service_count
+
+    @admin.display(description=_("capacity"))
+    def capacity(self, office: Office) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("booking:capacity", args=[office.slug]), _("Overview"))
 
 
 @admin.register(Category)
