@@ -10,15 +10,8 @@ from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Appointment, Slot
-from booking.services import online_free
+from booking.services import online_free, released_until
 from offices.models import Membership, Office
-
-
-def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
-    """The last date citizens may book: ``horizon_days`` ahead once today's release time has passed."""
-    local = now.astimezone(BERLIN)
-    days = office.horizon_days if local.time() >= office.release_time else office.horizon_days - 1
-    return local.date() + datetime.timedelta(days=days)
 
 
 def online_bookable_slots(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 
-from booking.grid import PlannedSlot, local_datetime, plan_slots
+from booking.grid import BERLIN, PlannedSlot, local_datetime, plan_slots
 from booking.models import Appointment, Slot
 from offices.models import Office
 from offices.services import shifts_derive
@@ -148,6 +148,13 @@ def _release_what_no_longer_fits(
     return flagged, released
 
 
+def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
+    """The last date citizens may book: ``horizon_days`` ahead once today's release time has passed."""
+    local = now.astimezone(BERLIN)
+    days = office.horizon_days if local.time() >= office.release_time else office.horizon_days - 1
+    return local.date() + datetime.timedelta(days=days)
+
+
 def online_reserve(*, office: Office, now: datetime.datetime) -> Case:
     """The phone reserve that still holds back online bookings: released ``phone_release_hours`` before the slot."""
     cutoff = now + datetime.timedelta(hours=office.phone_release_hours)
@@ -182,6 +189,8 @@ def slots_take(
     if expected < 1 or len(locked) != expected:
         raise SlotTaken("not on the grid")
     online = channel == Appointment.Channel.ONLINE
+    if online and start.astimezone(BERLIN).date() > released_until(office=office, now=now):
+        raise SlotTaken("not released yet")
     free = online_free(office=office, now=now) if online else PHONE_FREE
     counter = "booked_online" if online else "booked_phone"
     if Slot.objects.filter(pk__in=locked).filter(free).update(**{counter: F(counter) + 1}) != expected:

@@ -62,8 +62,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "buergerservice.urls"
-# Staff sign in through the admin's login page until the clerks' desk has its own.
-LOGIN_URL = "admin:login"
+LOGIN_URL = "booking:staff-login"
+LOGOUT_REDIRECT_URL = "booking:staff-login"
 WSGI_APPLICATION = "buergerservice.wsgi.application"
 ASGI_APPLICATION = "buergerservice.asgi.application"
 

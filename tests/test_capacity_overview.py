@@ -107,7 +107,7 @@ def test_nobody_else_may_see_an_offices_capacity(office, role) -> None:  # type:
 def test_signing_in_comes_first(client: Client, office) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/staff/capacity/hafen/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"] == "/staff/login/?next=/staff/capacity/hafen/"
 
 
 def test_a_malformed_date_gets_a_message_and_this_week(office) -> None:  # type: ignore[no-untyped-def]
@@ -135,3 +135,20 @@ def test_at_the_weekend_the_coming_week_is_shown(office) -> None:  # type: ignor
 
 def test_the_admin_office_list_links_to_the_overview(admin_client: Client, office) -> None:  # type: ignore[no-untyped-def]
     assert 'href="/staff/capacity/hafen/"' in admin_client.get("/admin/offices/office/").content.decode()
+
+
+def test_an_office_manager_signs_in_on_the_staff_page_and_lands_on_the_overview(client: Client, office) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import TEST_PASSWORD
+
+    manager = MembershipFactory(office=office, role=Membership.Role.MANAGER, user__username="leitung.hafen").user
+    assert manager.is_staff is False  # no admin rights needed
+    refused = client.post("/staff/login/", {"username": "leitung.hafen", "password": "wrong", "next": "/x/"})
+    assert refused.status_code == 200
+    assert "Bitte Benutzername und Passwort eingeben" in refused.content.decode()
+    response = client.post(
+        "/staff/login/",
+        {"username": "leitung.hafen", "password": TEST_PASSWORD, "next": "/staff/capacity/hafen/"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/staff/capacity/hafen/"
+    assert "Kapazität von Bürgerbüro Hafen" in response.content.decode()

@@ -316,3 +316,24 @@ def test_the_command_builds_every_offices_horizon_and_is_idempotent() -> None:
     out = io.StringIO()
     call_command("generate_slots", "--office", office.slug, stdout=out)
     assert out.getvalue().strip() == "Slots: 0 created, 0 updated, 0 deleted; 0 appointments need rebooking."
+
+
+def test_an_online_booking_beyond_the_released_horizon_is_refused_even_where_slots_exist() -> None:
+    office = monday_office(horizon_days=7, release_time=datetime.time(7))
+    clerk_at(office, (0, "08:00", "16:00"))
+    capacity_refresh(office=office, first=MONDAY, last=MONDAY)
+    start = at(MONDAY, "09:00")
+    before_release = datetime.datetime(2026, 11, 16, 6, 59, tzinfo=BERLIN)
+    with pytest.raises(SlotTaken):
+        slots_take(
+            office=office, start=start, end=start + datetime.timedelta(minutes=5), channel="online", now=before_release
+        )
+    assert slot(office, MONDAY, "09:00").booked_online == 0
+    slots_take(
+        office=office,
+        start=start,
+        end=start + datetime.timedelta(minutes=5),
+        channel="online",
+        now=before_release + datetime.timedelta(minutes=1),
+    )
+    assert slot(office, MONDAY, "09:00").booked_online == 1
