@@ -316,7 +316,21 @@ class PublicHoliday(models.Model):
         return f"{self.date:%d.%m.%Y} {self.name}"
 
 
-class WalkInWindow(OfficePart):
+class StartsEndsOnGrid(OfficePart):
+    """A time range (``starts``–``ends``) at one office that must lie on the office's slot grid."""
+
+    starts: models.TimeField
+    ends: models.TimeField
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        if (office := self.office_or_none()) is not None:
+            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
+
+
+class WalkInWindow(StartsEndsOnGrid):
     """Counters kept for walk-ins on a weekday: that capacity is never bookable online."""
 
     office = models.ForeignKey(
@@ -347,10 +361,6 @@ class WalkInWindow(OfficePart):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
-    def clean(self) -> None:
-        if (office := self.office_or_none()) is not None:
-            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
-
 
 class Membership(models.Model):
     """A member of staff works for an office, as a clerk or as its manager."""
@@ -374,7 +384,7 @@ class Membership(models.Model):
         return f"{self.user} – {self.office} ({self.get_role_display()})"
 
 
-class WeeklyShift(OfficePart):
+class WeeklyShift(StartsEndsOnGrid):
     """A clerk's regular hours at an office on a weekday; dated shifts are derived from these."""
 
     user = models.ForeignKey(
@@ -396,12 +406,8 @@ class WeeklyShift(OfficePart):
     def __str__(self) -> str:
         return f"{self.user}: {self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
-    def clean(self) -> None:
-        if (office := self.office_or_none()) is not None:
-            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
 
-
-class Shift(OfficePart):
+class Shift(StartsEndsOnGrid):
     """A clerk on duty at an office on a date.
 
     Shifts derived from the weekly pattern have ``from_pattern`` set and follow
@@ -431,10 +437,6 @@ class Shift(OfficePart):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.date:%d.%m.%Y} {self.starts:%H:%M}–{self.ends:%H:%M}"
-
-    def clean(self) -> None:
-        if (office := self.office_or_none()) is not None:
-            validate_time_range(self.starts, self.ends, office.slot_minutes, fields=("starts", "ends"))
 
 
 class Absence(models.Model):

@@ -1,15 +1,9 @@
 """The demo city `seed_demo` builds is realistic: offices, services, hours, staff, contingents, the grid."""
 
 import datetime
-import io
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
-from django.core import serializers
-from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
@@ -18,46 +12,19 @@ from offices.models import (
     Absence,
     Category,
     Closure,
-    Membership,
     Office,
     OfficeService,
     OpeningHours,
     PublicHoliday,
     Service,
-    Shift,
     SpecialOpening,
-    WalkInWindow,
     WeeklyShift,
 )
 from offices.selectors import DayKind, opening_days
 from offices.validators import TimeRange, find_overlaps
+from tests.demo import TODAY, seed
 
 pytestmark = pytest.mark.django_db
-
-SEEDED_MODELS = [
-    Category,
-    Service,
-    Office,
-    OfficeService,
-    OpeningHours,
-    SpecialOpening,
-    Closure,
-    PublicHoliday,
-    WalkInWindow,
-    Membership,
-    WeeklyShift,
-    Shift,
-    Absence,
-    Slot,
-]
-TODAY = datetime.datetime(2026, 11, 21, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-
-
-@pytest.fixture(autouse=True)
-def demo_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
-    with override_settings(VAR_DIR=tmp_path), time_machine.travel(TODAY, tick=False):
-        yield tmp_path
 
 
 class _Rollback(Exception):
@@ -78,17 +45,6 @@ def city(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
                 raise _Rollback
         except _Rollback:
             pass
-
-
-def seed() -> str:
-    out = io.StringIO()
-    call_command("seed_demo", "--force", stdout=out)
-    return out.getvalue()
-
-
-def snapshot() -> str:
-    objects = [obj for model in SEEDED_MODELS for obj in model.objects.order_by("pk")]
-    return serializers.serialize("json", [*objects, *get_user_model().objects.order_by("pk")])
 
 
 def test_the_city_has_citizen_offices_mobile_sites_a_civil_registry_and_an_immigration_office(city: str) -> None:

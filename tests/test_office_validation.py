@@ -9,7 +9,7 @@ from django.utils import translation
 
 from offices.models import Closure, OfficeService, OpeningHours, SpecialOpening
 from offices.validators import TimeRange, find_overlaps
-from tests.factories import OfficeFactory, OfficeServiceFactory, ServiceFactory
+from tests.factories import OfficeFactory, OfficeServiceFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +157,22 @@ def test_an_overlap_after_a_long_range_is_found() -> None:
         time_range(0, "15:00", "17:00"),
     )
     assert (long, late) in find_overlaps([long, short, late])
+
+
+@pytest.mark.parametrize("model", ["WalkInWindow", "WeeklyShift", "Shift"])
+def test_shifts_and_walk_in_windows_must_end_after_they_start_and_fit_the_grid(model: str) -> None:
+    from offices import models
+
+    office = OfficeFactory(slot_minutes=10)
+    extra = {"weekday": 0} if model != "Shift" else {"date": datetime.date(2026, 11, 23)}
+    if model != "WalkInWindow":
+        extra["user"] = UserFactory()
+    backwards = getattr(models, model)(office=office, starts=datetime.time(12), ends=datetime.time(8), **extra)
+    off_grid = getattr(models, model)(office=office, starts=datetime.time(8, 5), ends=datetime.time(12), **extra)
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as caught:
+            backwards.full_clean()
+        assert messages_of(caught.value) == {"ends": ["The closing time must be after the opening time."]}
+        with pytest.raises(ValidationError) as caught:
+            off_grid.full_clean()
+        assert messages_of(caught.value) == {"starts": ["08:05 is not on this office's 10-minute grid."]}

@@ -1,54 +1,21 @@
 """`manage.py seed_demo`: running it twice changes nothing; the administrator login; production guard."""
 
-import datetime
 import io
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
 
-from booking.models import Slot
 from offices.models import (
-    Absence,
-    Category,
-    Closure,
-    Membership,
     Office,
-    OfficeService,
-    OpeningHours,
-    PublicHoliday,
-    Service,
-    Shift,
-    SpecialOpening,
-    WalkInWindow,
-    WeeklyShift,
 )
+from tests.demo import TODAY, seed, snapshot
 
 pytestmark = pytest.mark.django_db
-
-SEEDED_MODELS = [
-    Category,
-    Service,
-    Office,
-    OfficeService,
-    OpeningHours,
-    SpecialOpening,
-    Closure,
-    PublicHoliday,
-    WalkInWindow,
-    Membership,
-    WeeklyShift,
-    Shift,
-    Absence,
-    Slot,
-]
-TODAY = datetime.datetime(2026, 11, 21, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 @pytest.fixture(autouse=True)
@@ -76,17 +43,6 @@ def city(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
                 raise _Rollback
         except _Rollback:
             pass
-
-
-def seed() -> str:
-    out = io.StringIO()
-    call_command("seed_demo", "--force", stdout=out)
-    return out.getvalue()
-
-
-def snapshot() -> str:
-    objects = [obj for model in SEEDED_MODELS for obj in model.objects.order_by("pk")]
-    return serializers.serialize("json", [*objects, *get_user_model().objects.order_by("pk")])
 
 
 def test_running_it_twice_changes_nothing() -> None:
