@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.test import override_settings
 
 from offices.models import (
@@ -23,26 +22,6 @@ def demo_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: igno
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
     with override_settings(VAR_DIR=tmp_path), time_machine.travel(TODAY, tick=False):
         yield tmp_path
-
-
-class _Rollback(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def city(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The demo city, seeded once for the tests that only read it; rolled back afterwards.
-
-    Each test still runs in its own savepoint inside this transaction.
-    """
-    var_dir = tmp_path_factory.mktemp("var")
-    with django_db_blocker.unblock(), override_settings(VAR_DIR=var_dir), time_machine.travel(TODAY, tick=False):
-        try:
-            with transaction.atomic():
-                yield seed()
-                raise _Rollback
-        except _Rollback:
-            pass
 
 
 def test_running_it_twice_changes_nothing() -> None:
