@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from offices.models import Absence, Office, Shift, WalkInWindow
 from offices.selectors import opening_days
+from offices.validators import minutes_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = datetime.UTC
@@ -43,10 +44,6 @@ def phone_share(capacity: int, percent: int) -> int:
     return (capacity * percent + 50) // 100
 
 
-def _minutes(time: datetime.time) -> int:
-    return time.hour * 60 + time.minute
-
-
 def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> dict[datetime.datetime, PlannedSlot]:
     """Every slot the office should have from first to last, keyed by its start (UTC).
 
@@ -58,14 +55,14 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
     step = office.slot_minutes
     absent: dict[int, list[Absence]] = defaultdict(list)
     shifts_by_day: dict[datetime.date, list[tuple[int, int, int]]] = defaultdict(list)
-    shifts = Shift.objects.filter(office=office, date__range=(first, last), active=True)
-    users = set(shifts.values_list("user_id", flat=True))
+    shifts = list(Shift.objects.filter(office=office, date__range=(first, last), active=True))
+    users = {shift.user_id for shift in shifts}
     for absence in Absence.objects.filter(Q(start_date__lte=last) & Q(end_date__gte=first), user_id__in=users):
         absent[absence.user_id].append(absence)
     for shift in shifts:
         if any(a.start_date <= shift.date <= a.end_date for a in absent.get(shift.user_id, ())):
             continue
-        shifts_by_day[shift.date].append((shift.user_id, _minutes(shift.starts), _minutes(shift.ends)))
+        shifts_by_day[shift.date].append((shift.user_id, minutes_of(shift.starts), minutes_of(shift.ends)))
     windows: dict[int, list[WalkInWindow]] = defaultdict(list)
     for window in WalkInWindow.objects.filter(office=office):
         windows[window.weekday].append(window)
@@ -73,10 +70,12 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
     planned: dict[datetime.datetime, PlannedSlot] = {}
     for day in opening_days(office=office, first=first, last=last):
         day_shifts = shifts_by_day.get(day.date, [])
-        day_windows = [(_minutes(w.starts), _minutes(w.ends), w.counters) for w in windows.get(day.date.weekday(), [])]
+        day_windows = [
+            (minutes_of(w.starts), minutes_of(w.ends), w.counters) for w in windows.get(day.date.weekday(), [])
+        ]
         for opens, closes in day.ranges:
-            minute = _minutes(opens)
-            while minute + step <= _minutes(closes):
+            minute = minutes_of(opens)
+            while minute + step <= minutes_of(closes):
                 counters = len(
                     {user for user, starts, ends in day_shifts if starts <= minute and ends >= minute + step}
                 )

@@ -124,12 +124,13 @@ def _release_what_no_longer_fits(
         )
         .order_by("-created_at", "-pk")
     )
-    flagged: list[int] = []
+    flagged: list[int] = []  # in the order they were chosen
+    flagged_ids: set[int] = set()
     released: set[datetime.datetime] = set()
     for start in overfull:
         slot = stored[start]
         while slot.booked > capacity[start]:
-            victim = next((a for a in appointments if a.pk not in flagged and a.start <= start < a.end), None)
+            victim = next((a for a in appointments if a.pk not in flagged_ids and a.start <= start < a.end), None)
             if victim is None:
                 # Counts without appointments behind them: verify_integrity reports such drift.
                 logger.error("slot %s counts %s booked units no appointment explains", slot.pk, slot.booked)
@@ -138,6 +139,7 @@ def _release_what_no_longer_fits(
                 released.add(start)
                 break
             flagged.append(victim.pk)
+            flagged_ids.add(victim.pk)
             for covered in (s for s in stored.values() if victim.start <= s.start < victim.end):
                 if victim.channel == Appointment.Channel.PHONE:
                     covered.booked_phone = max(covered.booked_phone - 1, 0)
