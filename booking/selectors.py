@@ -9,7 +9,7 @@ from django.db.models.functions import ExtractHour
 from django.http import Http404
 
 from booking.grid import BERLIN
-from booking.models import Appointment, Slot
+from booking.models import Slot
 from booking.services import online_free, released_until
 from offices.models import Membership, Office
 
@@ -24,10 +24,6 @@ def online_bookable_slots(
         .filter(online_free(office=office, now=now))
         .order_by("start")
     )
-
-
-def appointments_to_rebook(*, office: Office) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(office=office, status=Appointment.Status.NEEDS_REBOOKING).order_by("start")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writes to the slot grid: generating it from the capacity plan, taking and releasing units."""
+"""Writes to the slot grid: generating it from the capacity plan and taking units."""
 
 import datetime
 import logging
@@ -197,11 +197,3 @@ def slots_take(
     counter = "booked_online" if online else "booked_phone"
     if Slot.objects.filter(pk__in=locked).filter(free).update(**{counter: F(counter) + 1}) != expected:
         raise SlotTaken("taken")
-
-
-@transaction.atomic
-def slots_release(*, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str) -> None:
-    """Give back one unit in every slot from start to end."""
-    counter = "booked_phone" if channel == Appointment.Channel.PHONE else "booked_online"
-    locked = list(_covered(office, start, end).select_for_update().order_by("start").values_list("pk", flat=True))
-    Slot.objects.filter(pk__in=locked, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
