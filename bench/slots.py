@@ -36,7 +36,7 @@ from django.test.utils import setup_test_environment, teardown_test_environment 
 from django.utils import timezone  # noqa: E402
 
 from booking.models import Slot  # noqa: E402
-from booking.services import GenerationResult, capacity_refresh  # noqa: E402
+from booking.services.slots import GenerationResult, capacity_refresh  # noqa: E402
 from offices.models import (  # noqa: E402
     Absence,
     Membership,

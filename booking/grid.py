@@ -1,6 +1,6 @@
 """The slot grid an office should have: computed from its hours, the clerks on duty and its contingents.
 
-Pure computation, no writes: ``booking.services.slots_generate`` compares the
+Pure computation, no writes: ``booking.services.slots.slots_generate`` compares the
 result with the stored slots and applies the difference.
 """
 

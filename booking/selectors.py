@@ -10,7 +10,7 @@ from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Slot
-from booking.services import online_free, released_until
+from booking.services.slots import online_free, released_until
 from offices.models import Membership, Office
 
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from booking.services import capacity_refresh
+from booking.services.slots import capacity_refresh
 from offices.models import Office
 
 

@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 
 from booking.models import Appointment, Slot
-from booking.services import capacity_refresh, slots_take
+from booking.services.slots import capacity_refresh, slots_take
 from offices.models import Shift
 from tests.factories import OfficeFactory, OpeningHoursFactory, clerk_at
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from booking.services import capacity_refresh, slots_take
+from booking.services.slots import capacity_refresh, slots_take
 from offices.models import Membership
 from tests.factories import (
     MembershipFactory,

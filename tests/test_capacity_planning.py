@@ -13,7 +13,7 @@ from django.db.models import F
 from booking.grid import BERLIN
 from booking.models import Appointment, Slot
 from booking.selectors import online_bookable_slots, released_until
-from booking.services import SlotTaken, capacity_refresh, slots_take
+from booking.services.slots import SlotTaken, capacity_refresh, slots_take
 from offices.models import Shift
 from offices.services import shifts_derive
 from tests.factories import (

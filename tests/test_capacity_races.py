@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from booking.models import Slot
-from booking.services import SlotTaken, capacity_refresh, slots_take
+from booking.services.slots import SlotTaken, capacity_refresh, slots_take
 from tests.factories import OfficeFactory, OpeningHoursFactory, clerk_at
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

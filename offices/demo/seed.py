@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
 from booking.models import Slot
-from booking.services import capacity_refresh
+from booking.services.slots import capacity_refresh
 from offices.demo.catalogue import CATEGORIES, SERVICES, Text
 from offices.demo.city import (
     ABSENCES,

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from booking.services import GenerationResult, capacity_refresh
+from booking.services.slots import GenerationResult, capacity_refresh
 from offices.models import Office
 
 

@@ -1,0 +1,1 @@
+"""Every write that matters in booking: the slot grid (slots), holds and appointments."""
