@@ -1,11 +1,14 @@
 """The slot grid (bookable capacity per office and slot) and the appointments that occupy it."""
 
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from offices.models import Office
+from offices.models import Office, Service
 
 
 class Slot(models.Model):
@@ -55,8 +58,27 @@ class Slot(models.Model):
         return self.booked_online + self.booked_phone
 
 
+# Booking codes are read out on the phone and typed from paper: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+BOOKING_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+BOOKING_CODE_LENGTH = 8
+
+
+def new_booking_code() -> str:
+    return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(BOOKING_CODE_LENGTH))
+
+
+def new_token() -> str:
+    """An unguessable token for links that stand in for a login: 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
 class Appointment(models.Model):
-    """An appointment occupies one unit in each slot from ``start`` to ``end``."""
+    """An appointment occupies one unit in each slot from ``start`` to ``end``.
+
+    Units are counted on the slots as ``booked_online`` or ``booked_phone``
+    (after ``channel``) while the status is *booked*; appointments needing
+    rebooking or cancelled hold none.
+    """
 
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
@@ -72,7 +94,21 @@ class Appointment(models.Model):
     end = models.DateTimeField(_("end"))
     channel = models.CharField(_("booked"), max_length=20, choices=Channel.choices, default=Channel.ONLINE)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
+    booking_code = models.CharField(
+        _("booking code"), max_length=BOOKING_CODE_LENGTH, unique=True, default=new_booking_code
+    )
+    manage_token = models.CharField(_("manage token"), max_length=64, unique=True, default=new_token, editable=False)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)  # stored lower-case: the per-address limit compares it
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
+    reminders_consent = models.BooleanField(_("reminders wanted"), default=False)
+    interpreter_language = models.CharField(_("interpreter for"), max_length=100, blank=True)
+    step_free_access = models.BooleanField(_("needs step-free access"), default=False)
+    sequence = models.PositiveIntegerField(_("changes"), default=0)  # raised on every move (iCalendar SEQUENCE)
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("appointment")
@@ -81,7 +117,63 @@ class Appointment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_ends_after_start"),
         ]
-        indexes = [models.Index(fields=["office", "start"]), models.Index(fields=["office", "status"])]
+        indexes = [
+            models.Index(fields=["office", "start"]),
+            models.Index(fields=["office", "status"]),
+            models.Index(fields=["email", "status"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"
+        return f"{self.booking_code} {self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds()) // 60
+
+
+class AppointmentService(models.Model):
+    """One declared need of an appointment: a service for a number of persons."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="+")
+    persons = models.PositiveSmallIntegerField(_("persons"), default=1)
+    minutes = models.PositiveSmallIntegerField(_("minutes"))  # the office's duration × persons when booked
+
+    class Meta:
+        verbose_name = _("service of an appointment")
+        verbose_name_plural = _("services of an appointment")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "service"], name="appointment_service_once"),
+            models.CheckConstraint(condition=Q(persons__gte=1), name="appointment_service_persons_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} × {self.persons}"
+
+
+class Hold(models.Model):
+    """A time kept for someone who is still typing: it occupies units like an appointment until it expires.
+
+    ``needs`` is what was asked for, as ``[[service_id, persons], ...]``, so the
+    appointment made from the hold is exactly what the units were taken for.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="holds")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    channel = models.CharField(max_length=20, choices=Appointment.Channel.choices, default=Appointment.Channel.ONLINE)
+    needs = models.JSONField(default=list)
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    expires_at = models.DateTimeField(db_index=True)
+    extensions = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="hold_ends_after_start")]
+        indexes = [models.Index(fields=["office", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M} until {self.expires_at:%H:%M:%S}"

@@ -10,8 +10,116 @@ from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Slot
-from booking.services.slots import online_free, released_until
+from booking.services.slots import PHONE_FREE, online_free, released_until
 from offices.models import Membership, Office
+
+# (local date, start, end) of one slot, as read for availability.
+FreeSlot = tuple[datetime.date, datetime.datetime, datetime.datetime]
+
+
+def _free_slots(
+    *, offices: list[Office], first: datetime.date, last: datetime.date, now: datetime.datetime
+) -> dict[int, list[FreeSlot]]:
+    """Per office, the slots with a unit a citizen may book online now, in start order, in one query.
+
+    The SQL keeps slots with any free unit; the per-office rules (phone
+    reserve still held back, minimum notice, released horizon) are applied
+    here, so one query serves many offices.
+    """
+    by_id = {office.pk: office for office in offices}
+    rules = {
+        office.pk: (
+            now + datetime.timedelta(minutes=office.min_notice_minutes),
+            released_until(office=office, now=now),
+            now + datetime.timedelta(hours=office.phone_release_hours),
+        )
+        for office in offices
+    }
+    last = min(last, max((rule[1] for rule in rules.values()), default=last))
+    earliest = min((rule[0] for rule in rules.values()), default=now)
+    rows = (
+        Slot.objects.filter(office_id__in=list(by_id), local_date__range=(first, last), start__gte=earliest)
+        .filter(PHONE_FREE)
+        .order_by("office_id", "start")
+        .values_list(
+            "office_id", "local_date", "start", "end", "capacity", "booked_online", "booked_phone", "phone_reserve"
+        )
+    )
+    free: dict[int, list[FreeSlot]] = {office_id: [] for office_id in by_id}
+    for office_id, day, start, end, capacity, online, phone, reserve in rows:
+        notice, released, reserve_until = rules[office_id]
+        held_back = max(phone, reserve if start > reserve_until else 0)
+        if start >= notice and day <= released and capacity > online + held_back:
+            free[office_id].append((day, start, end))
+    return free
+
+
+def _run_starts(slots: list[FreeSlot], length: int) -> list[FreeSlot]:
+    """The slots that begin ``length`` consecutive free slots (none across a break, a gap or a day)."""
+    starts = []
+    run = 0
+    previous_end = None
+    for index, (_day, start, end) in enumerate(slots):
+        run = run + 1 if start == previous_end else 1
+        previous_end = end
+        if run >= length:
+            starts.append(slots[index - length + 1])
+    return starts
+
+
+def free_starts(
+    *, office: Office, minutes: int, now: datetime.datetime, first: datetime.date, last: datetime.date
+) -> dict[datetime.date, list[datetime.datetime]]:
+    """The start times (UTC) from first to last where an appointment of ``minutes`` fits online now, per day."""
+    length = minutes // office.slot_minutes
+    days: dict[datetime.date, list[datetime.datetime]] = {}
+    for day, start, _end in _run_starts(
+        _free_slots(offices=[office], first=first, last=last, now=now)[office.pk], length
+    ):
+        days.setdefault(day, []).append(start)
+    return days
+
+
+# "Earliest anywhere" looks at the next days first and further only for offices without a time there.
+EARLIEST_WINDOWS_DAYS = (3, 14, 400)
+
+
+def earliest_starts(
+    *, minutes_by_office: dict[Office, int], now: datetime.datetime
+) -> dict[int, datetime.datetime | None]:
+    """Per office id, the earliest start (UTC) where an appointment of that office's length fits online now."""
+    today = now.astimezone(BERLIN).date()
+    earliest: dict[int, datetime.datetime | None] = {office.pk: None for office in minutes_by_office}
+    remaining = list(minutes_by_office)
+    first = today
+    for window in EARLIEST_WINDOWS_DAYS:
+        if not remaining:
+            break
+        last = today + datetime.timedelta(days=window - 1)
+        free = _free_slots(offices=remaining, first=first, last=last, now=now)
+        for office in remaining:
+            starts = _run_starts(free[office.pk], minutes_by_office[office] // office.slot_minutes)
+            if starts:
+                earliest[office.pk] = starts[0][1]
+        remaining = [office for office in remaining if earliest[office.pk] is None]
+        first = last + datetime.timedelta(days=1)
+    return earliest
+
+
+def nearest_free_starts(
+    *, office: Office, minutes: int, around: datetime.datetime, now: datetime.datetime, count: int = 3
+) -> list[datetime.datetime]:
+    """The free starts closest to ``around`` (before or after, within a week), for whoever just lost it."""
+    day = around.astimezone(BERLIN).date()
+    days = free_starts(
+        office=office,
+        minutes=minutes,
+        now=now,
+        first=day - datetime.timedelta(days=7),
+        last=day + datetime.timedelta(days=7),
+    )
+    starts = [start for day_starts in days.values() for start in day_starts]
+    return sorted(sorted(starts, key=lambda start: abs(start - around))[:count])
 
 
 def online_bookable_slots(

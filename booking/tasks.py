@@ -5,6 +5,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from booking.services.appointments import holds_expire
 from booking.services.slots import capacity_refresh
 from offices.models import Office
 
@@ -27,6 +28,12 @@ def refresh_all_capacity() -> None:
         refresh_capacity.delay(
             office.pk, today.isoformat(), (today + datetime.timedelta(days=office.horizon_days)).isoformat()
         )
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def expire_holds() -> int:
+    """Every minute: give back the units of holds nobody confirmed in time."""
+    return holds_expire(now=timezone.now())
 
 
 def refresh_capacity_after_commit(

@@ -122,6 +122,11 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
+# Booking rules that hold for the whole city (per-office rules are on the office).
+BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10, minimum=1)  # a chosen time is kept this long
+BOOKING_HOLD_EXTENSIONS = env_int("BOOKING_HOLD_EXTENSIONS", 10, minimum=0)  # WCAG 2.2.1: at least ten
+BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)
+
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -141,6 +146,12 @@ CELERY_BEAT_SCHEDULE = {
     "sync-public-holidays": {
         "task": "offices.tasks.sync_public_holidays",
         "schedule": 24 * 60 * 60,
+    },
+    # Frees the units of holds nobody confirmed (reads free them too, so this
+    # only matters for quiet offices).
+    "expire-holds": {
+        "task": "booking.tasks.expire_holds",
+        "schedule": 60,
     },
     # Rebuilds every office's grid for its horizon before the morning release.
     "refresh-all-capacity": {

@@ -82,6 +82,12 @@ class Office(models.Model):
         default=48,
         help_text=_("This long before a slot, its phone share opens to online booking."),
     )
+    min_notice_minutes = models.PositiveSmallIntegerField(
+        _("minimum notice (minutes)"),
+        default=30,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_("Citizens can book a time online only this long before it starts."),
+    )
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive offices are hidden from citizens."))
     services = models.ManyToManyField("Service", through="OfficeService", related_name="offices")
 

@@ -192,3 +192,31 @@ def clerk_at(office: Office, *ranges: tuple[int, str, str], username: str | None
             ends=datetime.time.fromisoformat(ends),
         )
     return user
+
+
+def bookable_office(
+    *, counters: int = 1, first: datetime.date, last: datetime.date, **kwargs: object
+) -> Office:
+    """An office open Mon–Fri 08:00–12:00 and 13:00–16:00 with ``counters`` clerks all day and its grid built.
+
+    No phone share unless asked, so every unit is bookable online.
+    """
+    from booking.services.slots import capacity_refresh
+
+    kwargs.setdefault("phone_share_percent", 0)
+    office = OfficeFactory(**kwargs)
+    for weekday in range(5):
+        OpeningHoursFactory(office=office, weekday=weekday, opens=datetime.time(8), closes=datetime.time(12))
+        OpeningHoursFactory(office=office, weekday=weekday, opens=datetime.time(13), closes=datetime.time(16))
+    for _n in range(counters):
+        clerk_at(office, *[(weekday, "08:00", "16:00") for weekday in range(5)])
+    capacity_refresh(office=office, first=first, last=last)
+    return office
+
+
+def offer(office: Office, slug: str, minutes: int, *, max_persons: int = 5, **kwargs: object) -> OfficeService:
+    """The office offers the service ``slug`` (created if need be) with its own duration per person."""
+    service = Service.objects.filter(slug=slug).first() or ServiceFactory(
+        slug=slug, default_duration_minutes=minutes, max_persons=max_persons, **kwargs
+    )
+    return OfficeServiceFactory(office=office, service=service, duration_minutes=minutes)

@@ -5,11 +5,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
+from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN, PlannedSlot, local_datetime, plan_slots
-from booking.models import Appointment, Slot
+from booking.models import Appointment, Hold, Slot
 from offices.models import Office
 from offices.services import shifts_derive
 
@@ -18,8 +19,29 @@ logger = logging.getLogger(__name__)
 SLOT_FIELDS = ["counters", "walkin_capacity", "capacity", "phone_reserve", "booked_online", "booked_phone"]
 
 
-class SlotTaken(Exception):
-    """The units asked for are not free (someone else was faster, or the time is not on the grid)."""
+class BookingError(Exception):
+    """A booking, hold, move or cancellation the rules refuse; nothing was changed.
+
+    ``message`` is for the citizen (translated lazily, so it renders in the
+    language of whoever reads it); ``field`` names the input at fault.
+    """
+
+    default_message = _("This cannot be booked.")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class SlotTaken(BookingError):
+    """The units asked for are not free: someone else was faster (or the grid changed under the time)."""
+
+    default_message = _("Sorry, this time was just taken by someone else.")
+
+    def __init__(self, reason: str = "taken") -> None:
+        self.reason = reason  # for logs and tests; the citizen sees the default message
+        super().__init__(field="start")
 
 
 @dataclass
@@ -114,6 +136,33 @@ def _release_what_no_longer_fits(
     overfull = sorted(start for start, slot in stored.items() if slot.booked > capacity[start])
     if not overfull:
         return [], set()
+    released: set[datetime.datetime] = set()
+    # Holds give way first: their citizen has not booked yet and will be
+    # offered other times. Holds locked by a confirmation or an expiry running
+    # now are skipped rather than waited for (they lock holds before slots).
+    holds = list(
+        Hold.objects.select_for_update(skip_locked=True)
+        .filter(
+            office=office,
+            start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
+            end__gt=local_datetime(first, 0),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    removed_holds: list[int] = []
+    for start in overfull:
+        slot = stored[start]
+        for hold in holds:
+            if slot.booked <= capacity[start]:
+                break
+            if hold.pk in removed_holds or not hold.start <= start < hold.end:
+                continue
+            removed_holds.append(hold.pk)
+            _give_back(stored, hold.start, hold.end, hold.channel, released)
+    Hold.objects.filter(pk__in=removed_holds).delete()
+    overfull = [start for start in overfull if stored[start].booked > capacity[start]]
+    if not overfull:
+        return [], released
     appointments = list(
         Appointment.objects.select_for_update()
         .filter(
@@ -126,7 +175,6 @@ def _release_what_no_longer_fits(
     )
     flagged: list[int] = []  # in the order they were chosen
     flagged_ids: set[int] = set()
-    released: set[datetime.datetime] = set()
     for start in overfull:
         slot = stored[start]
         while slot.booked > capacity[start]:
@@ -140,14 +188,25 @@ def _release_what_no_longer_fits(
                 break
             flagged.append(victim.pk)
             flagged_ids.add(victim.pk)
-            for covered in (s for s in stored.values() if victim.start <= s.start < victim.end):
-                if victim.channel == Appointment.Channel.PHONE:
-                    covered.booked_phone = max(covered.booked_phone - 1, 0)
-                else:
-                    covered.booked_online = max(covered.booked_online - 1, 0)
-                released.add(covered.start)
+            _give_back(stored, victim.start, victim.end, victim.channel, released)
     Appointment.objects.filter(pk__in=flagged).update(status=Appointment.Status.NEEDS_REBOOKING)
     return flagged, released
+
+
+def _give_back(
+    stored: dict[datetime.datetime, Slot],
+    start: datetime.datetime,
+    end: datetime.datetime,
+    channel: str,
+    released: set[datetime.datetime],
+) -> None:
+    """Take one unit of this channel off the in-memory counts of the slots from start to end."""
+    for covered in (slot for slot in stored.values() if start <= slot.start < end):
+        if channel == Appointment.Channel.PHONE:
+            covered.booked_phone = max(covered.booked_phone - 1, 0)
+        else:
+            covered.booked_online = max(covered.booked_online - 1, 0)
+        released.add(covered.start)
 
 
 def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
@@ -171,13 +230,26 @@ def online_free(*, office: Office, now: datetime.datetime) -> Q:
 PHONE_FREE = Q(capacity__gt=F("booked_online") + F("booked_phone"))
 
 
-def _covered(office: Office, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Slot]:
-    return Slot.objects.filter(office=office, start__gte=start, start__lt=end)
+Range = tuple[datetime.datetime, datetime.datetime]
+
+
+def _counter(channel: str) -> str:
+    return "booked_online" if channel == Appointment.Channel.ONLINE else "booked_phone"
+
+
+def _in_range(start: datetime.datetime, end: datetime.datetime) -> Q:
+    return Q(start__gte=start, start__lt=end)
 
 
 @transaction.atomic
 def slots_take(
-    *, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str, now: datetime.datetime
+    *,
+    office: Office,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    channel: str,
+    now: datetime.datetime,
+    replacing: Range | None = None,
 ) -> None:
     """Take one unit in every slot from start to end, all or nothing; raises SlotTaken.
 
@@ -185,15 +257,61 @@ def slots_take(
     cannot deadlock), then increments only where a unit is free for this
     channel: online bookings leave the unreleased phone reserve alone. The
     CHECK constraint on Slot stays the last word.
+
+    ``replacing`` is the range the same booking occupies now (a move): its
+    slots are locked with the others, the ones it shares with the new range
+    keep their unit, and the ones it leaves are released only after the new
+    ones were taken.
     """
     expected = int((end - start).total_seconds()) // (office.slot_minutes * 60)
-    locked = list(_covered(office, start, end).select_for_update().order_by("start").values_list("pk", flat=True))
-    if expected < 1 or len(locked) != expected:
+    wanted = _in_range(start, end)
+    if replacing is not None:
+        wanted |= _in_range(*replacing)
+    locked = list(
+        Slot.objects.filter(office=office)
+        .filter(wanted)
+        .select_for_update()
+        .order_by("start")
+        .values_list("pk", "start")
+    )
+    covered = [pk for pk, slot_start in locked if start <= slot_start < end]
+    if expected < 1 or len(covered) != expected:
         raise SlotTaken("not on the grid")
     online = channel == Appointment.Channel.ONLINE
     if online and start.astimezone(BERLIN).date() > released_until(office=office, now=now):
         raise SlotTaken("not released yet")
+    kept = set()
+    if replacing is not None:
+        kept = {pk for pk, slot_start in locked if replacing[0] <= slot_start < replacing[1]}
+    new = [pk for pk in covered if pk not in kept]
     free = online_free(office=office, now=now) if online else PHONE_FREE
-    counter = "booked_online" if online else "booked_phone"
-    if Slot.objects.filter(pk__in=locked).filter(free).update(**{counter: F(counter) + 1}) != expected:
+    counter = _counter(channel)
+    if Slot.objects.filter(pk__in=new).filter(free).update(**{counter: F(counter) + 1}) != len(new):
         raise SlotTaken("taken")
+    left = kept - set(covered)
+    if left:
+        Slot.objects.filter(pk__in=left, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
+
+
+@transaction.atomic
+def slots_release(*, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str) -> int:
+    """Give back one unit in every slot from start to end; returns how many slots had one to give.
+
+    Locks the slots in start order like ``slots_take``. A count that is
+    already zero stays zero (the CHECK forbids less); ``verify_integrity``
+    reports such drift.
+    """
+    counter = _counter(channel)
+    locked = list(
+        Slot.objects.filter(office=office)
+        .filter(_in_range(start, end))
+        .select_for_update()
+        .order_by("start")
+        .values_list("pk", flat=True)
+    )
+    released = Slot.objects.filter(pk__in=locked, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
+    if released != len(locked):
+        logger.error(
+            "releasing %s..%s at office %s found %s slots without a unit", start, end, office.pk, len(locked) - released
+        )
+    return released

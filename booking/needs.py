@@ -1,0 +1,114 @@
+"""A citizen's declaration of needs: which services, for how many persons, and the time that takes.
+
+One request is written ``slug[:persons],slug[:persons],...`` wherever it
+travels (the web flow's addresses and the API's ``services`` parameter);
+``needs_parse`` reads it, ``needs_load`` checks it against the catalogue.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from booking.services.slots import BookingError
+from offices.models import Office, OfficeService, Service
+from offices.selectors import public_services
+
+MAX_SERVICES = 6  # different services in one appointment
+_PAIR = re.compile(r"^(?P<slug>[-a-zA-Z0-9_]{1,80})(?::(?P<persons>\d{1,3}))?$")
+
+
+@dataclass(frozen=True)
+class Need:
+    service: Service
+    persons: int
+
+    def as_param(self) -> str:
+        return f"{self.service.slug}:{self.persons}"
+
+
+def needs_param(needs: list[Need]) -> str:
+    return ",".join(need.as_param() for need in needs)
+
+
+def needs_parse(value: str) -> list[tuple[str, int]]:
+    """``"personalausweis:2,anmeldung"`` → ``[("personalausweis", 2), ("anmeldung", 1)]``; raises BookingError."""
+    pairs: list[tuple[str, int]] = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        match = _PAIR.match(part)
+        if match is None:
+            raise BookingError(_("“%(value)s” is not a service.") % {"value": part[:80]}, field="services")
+        persons = int(match["persons"] or 1)
+        if persons < 1:
+            raise BookingError(_("Each service needs at least one person."), field="services")
+        if any(slug == match["slug"] for slug, _persons in pairs):
+            raise BookingError(_("Each service can be chosen only once."), field="services")
+        pairs.append((match["slug"], persons))
+    if not pairs:
+        raise BookingError(_("Choose at least one service."), field="services")
+    if len(pairs) > MAX_SERVICES:
+        raise BookingError(
+            _("At most %(count)s different services fit into one appointment.") % {"count": MAX_SERVICES},
+            field="services",
+        )
+    return pairs
+
+
+def needs_load(pairs: list[tuple[str, int]]) -> list[Need]:
+    """The services asked for, in the order asked; raises BookingError for unknown ones or too many persons."""
+    services = {service.slug: service for service in public_services().filter(slug__in=[s for s, _p in pairs])}
+    needs = []
+    for slug, persons in pairs:
+        service = services.get(slug)
+        if service is None:
+            raise BookingError(_("There is no service “%(value)s”.") % {"value": slug}, field="services")
+        if persons > service.max_persons:
+            raise BookingError(
+                ngettext(
+                    "“%(service)s” can be booked for at most %(count)s person.",
+                    "“%(service)s” can be booked for at most %(count)s persons.",
+                    service.max_persons,
+                )
+                % {"service": service.name, "count": service.max_persons},
+                field="services",
+            )
+        needs.append(Need(service, persons))
+    return needs
+
+
+def needs_from_param(value: str) -> list[Need]:
+    return needs_load(needs_parse(value))
+
+
+def round_to_grid(minutes: int, step: int) -> int:
+    return math.ceil(minutes / step) * step
+
+
+def offer_durations(*, needs: list[Need], offices: list[Office] | None = None) -> dict[int, dict[int, int]]:
+    """Per office id, the office's minutes per person for each needed service; offices lacking one are left out."""
+    offers = OfficeService.objects.filter(service__in=[n.service for n in needs], office__active=True)
+    if offices is not None:
+        offers = offers.filter(office__in=offices)
+    durations: dict[int, dict[int, int]] = {}
+    for office_id, service_id, minutes in offers.values_list("office_id", "service_id", "duration_minutes"):
+        durations.setdefault(office_id, {})[service_id] = minutes
+    wanted = {need.service.pk for need in needs}
+    return {office_id: d for office_id, d in durations.items() if set(d) == wanted}
+
+
+def needs_minutes(*, needs: list[Need], durations: dict[int, int], slot_minutes: int) -> int:
+    """The time an appointment takes: the sum of the office's duration × persons, rounded up to the slot grid."""
+    return round_to_grid(sum(durations[need.service.pk] * need.persons for need in needs), slot_minutes)
+
+
+def office_needs_minutes(*, office: Office, needs: list[Need]) -> int:
+    """The office's time for these needs; raises BookingError when the office does not offer them all."""
+    durations = offer_durations(needs=needs, offices=[office]).get(office.pk)
+    if durations is None:
+        raise BookingError(_("This office does not offer all the services you chose."), field="office")
+    return needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)

@@ -1,0 +1,336 @@
+"""Holds and appointments: placing, confirming, cancelling and moving them.
+
+Lock order, everywhere, so that no two of these can deadlock:
+the per-address lock, then holds, then slots (in start order), then
+appointments. Slot generation takes slots before holds but skips holds
+that are locked.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from booking.grid import BERLIN
+from booking.models import Appointment, AppointmentService, Hold
+from booking.needs import Need, needs_minutes, offer_durations, office_needs_minutes
+from booking.services.slots import BookingError, released_until, slots_release, slots_take
+from offices.models import Office
+from offices.validators import minutes_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str = ""
+    phone: str = ""
+    language: str = "de"
+    reminders_consent: bool = False
+    interpreter_language: str = ""
+    step_free_access: bool = False
+
+
+def check_start(*, office: Office, start: datetime.datetime, now: datetime.datetime, channel: str) -> None:
+    """Refuse a start time that is past, too soon, not on the office's grid or not yet released."""
+    local = start.astimezone(BERLIN)
+    if minutes_of(local.time()) % office.slot_minutes or local.second or local.microsecond:
+        raise BookingError(
+            _("Appointments start every %(minutes)s minutes; %(time)s is not one of those times.")
+            % {"minutes": office.slot_minutes, "time": local.strftime("%H:%M")},
+            field="start",
+        )
+    if start <= now:
+        raise BookingError(_("This time has already passed."), field="start")
+    if channel == Appointment.Channel.ONLINE:
+        if start < now + datetime.timedelta(minutes=office.min_notice_minutes):
+            raise BookingError(
+                _("Online, appointments can be booked up to %(minutes)s minutes before they start.")
+                % {"minutes": office.min_notice_minutes},
+                field="start",
+            )
+        if local.date() > released_until(office=office, now=now):
+            raise BookingError(_("This day is not open for booking yet."), field="start")
+
+
+def _needs_json(needs: list[Need]) -> list[list[int]]:
+    return [[need.service.pk, need.persons] for need in needs]
+
+
+def _lock_address(email: str) -> None:
+    """Serialise bookings for one e-mail address, so two at once cannot both pass the per-address limit.
+
+    PostgreSQL: a transaction-scoped advisory lock on the address. SQLite
+    runs one writing transaction at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [email])
+
+
+def _check_address_limit(*, email: str, now: datetime.datetime, excluding: int | None = None) -> None:
+    limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
+    active = Appointment.objects.filter(email=email, status=Appointment.Status.BOOKED, end__gt=now)
+    if excluding is not None:
+        active = active.exclude(pk=excluding)
+    if active.count() >= limit:
+        raise BookingError(
+            _(
+                "This e-mail address already has %(count)s upcoming appointments, the most one address can have. "
+                "Cancel one of them first, or use the links in their confirmations to move them."
+            )
+            % {"count": limit},
+            field="email",
+        )
+
+
+@transaction.atomic
+def hold_place(
+    *,
+    office: Office,
+    start: datetime.datetime,
+    needs: list[Need],
+    now: datetime.datetime,
+    channel: str = Appointment.Channel.ONLINE,
+    replacing: Hold | None = None,
+) -> Hold:
+    """Keep a time for ``BOOKING_HOLD_MINUTES`` while the citizen types: its units are taken now.
+
+    ``replacing`` is the citizen's previous hold, released in the same
+    transaction (someone who picks another time does not keep two).
+    Raises BookingError for a bad time and SlotTaken when the units are gone.
+    """
+    minutes = office_needs_minutes(office=office, needs=needs)
+    check_start(office=office, start=start, now=now, channel=channel)
+    if replacing is not None:
+        hold_release(hold=replacing)
+    end = start + datetime.timedelta(minutes=minutes)
+    slots_take(office=office, start=start, end=end, channel=channel, now=now)
+    return Hold.objects.create(
+        office=office,
+        start=start,
+        end=end,
+        channel=channel,
+        needs=_needs_json(needs),
+        expires_at=now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+    )
+
+
+def hold_extend(*, hold: Hold, now: datetime.datetime) -> Hold:
+    """Give the citizen another ``BOOKING_HOLD_MINUTES`` from now, at most ``BOOKING_HOLD_EXTENSIONS`` times.
+
+    A conditional update: a hold that expired and was released in the
+    meantime is not brought back.
+    """
+    if hold.extensions >= settings.BOOKING_HOLD_EXTENSIONS:
+        raise BookingError(_("This time cannot be kept any longer. Please choose it again."), field="hold")
+    expires_at = now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    extended = Hold.objects.filter(pk=hold.pk, expires_at__gt=now, extensions=hold.extensions).update(
+        expires_at=expires_at, extensions=hold.extensions + 1
+    )
+    if not extended:
+        raise BookingError(_("Your reserved time has run out. Please choose a time again."), field="hold")
+    hold.expires_at, hold.extensions = expires_at, hold.extensions + 1
+    return hold
+
+
+@transaction.atomic
+def hold_release(*, hold: Hold) -> bool:
+    """Give a hold's units back. Returns False if it was gone already (confirmed, expired or released)."""
+    # The delete locks the row: a confirmation or expiry of the same hold waits, then finds nothing.
+    deleted, _detail = Hold.objects.filter(pk=hold.pk).delete()
+    if deleted:
+        slots_release(office=hold.office, start=hold.start, end=hold.end, channel=hold.channel)
+    return bool(deleted)
+
+
+def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
+    """Release the units of holds whose time ran out; returns how many. Safe to run from many places at once."""
+    expired = 0
+    with transaction.atomic():
+        # skip_locked: holds being confirmed or expired elsewhere right now are theirs.
+        due = list(
+            Hold.objects.select_for_update(skip_locked=True)
+            .filter(expires_at__lte=now)
+            .select_related("office")
+            .order_by("pk")[:limit]
+        )
+        for hold in due:
+            expired += hold_release(hold=hold)
+    return expired
+
+
+def expired_holds_exist(*, now: datetime.datetime) -> bool:
+    return Hold.objects.filter(expires_at__lte=now).exists()
+
+
+def _hold_for(
+    *, token: str, office: Office, start: datetime.datetime, end: datetime.datetime, needs: list[Need], channel: str
+) -> Hold | None:
+    """The hold if it is still there and matches what is being booked; None if it is gone; BookingError if not."""
+    hold = Hold.objects.filter(token=token).first()
+    if hold is None:
+        return None
+    if (hold.office_id, hold.start, hold.end, hold.channel, hold.needs) != (
+        office.pk,
+        start,
+        end,
+        channel,
+        _needs_json(needs),
+    ):
+        raise BookingError(_("The reserved time does not match this booking."), field="hold")
+    return hold
+
+
+def _claim_hold(hold: Hold | None) -> bool:
+    """Turn a hold's units into the booking's: deleting the row is the claim (one winner, the others see 0)."""
+    if hold is None:
+        return False
+    deleted, _detail = Hold.objects.filter(pk=hold.pk).delete()
+    return bool(deleted)
+
+
+def appointment_book(
+    *,
+    office: Office,
+    start: datetime.datetime,
+    needs: list[Need],
+    contact: Contact,
+    now: datetime.datetime,
+    channel: str = Appointment.Channel.ONLINE,
+    hold_token: str | None = None,
+) -> Appointment:
+    """Book an appointment, all in one transaction; raises BookingError or SlotTaken and changes nothing then.
+
+    With ``hold_token`` the hold's units become the appointment's (also after
+    the hold's time ran out, as long as no expiry has released it); without
+    a hold, or when it is gone, the units are taken now.
+    """
+    durations = offer_durations(needs=needs, offices=[office]).get(office.pk)
+    if durations is None:
+        raise BookingError(_("This office does not offer all the services you chose."), field="office")
+    minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
+    end = start + datetime.timedelta(minutes=minutes)
+    email = contact.email.strip().lower()
+    with transaction.atomic():
+        if email:
+            _lock_address(email)
+            if channel == Appointment.Channel.ONLINE:
+                _check_address_limit(email=email, now=now)
+        hold = None
+        if hold_token:
+            hold = _hold_for(token=hold_token, office=office, start=start, end=end, needs=needs, channel=channel)
+        if not _claim_hold(hold):
+            check_start(office=office, start=start, now=now, channel=channel)
+            slots_take(office=office, start=start, end=end, channel=channel, now=now)
+        appointment = _create_with_unique_code(
+            office=office,
+            start=start,
+            end=end,
+            channel=channel,
+            name=contact.name.strip(),
+            email=email,
+            phone=contact.phone.strip(),
+            language=contact.language,
+            reminders_consent=contact.reminders_consent,
+            interpreter_language=contact.interpreter_language.strip(),
+            step_free_access=contact.step_free_access,
+        )
+        AppointmentService.objects.bulk_create(
+            AppointmentService(
+                appointment=appointment,
+                service=need.service,
+                persons=need.persons,
+                minutes=durations[need.service.pk] * need.persons,
+            )
+            for need in needs
+        )
+    return appointment
+
+
+def _create_with_unique_code(**fields: object) -> Appointment:
+    """Create the appointment; on the rare collision of a random booking code, draw again."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: a collision does not spoil the booking's transaction
+                return Appointment.objects.create(**fields)
+        except IntegrityError:
+            logger.warning("booking code collision, attempt %s", attempt + 1)
+    raise IntegrityError("no free booking code after 5 attempts")
+
+
+def _lock_unchanged(appointment: Appointment) -> Appointment:
+    """Lock the appointment's row; refuse if it changed since it was read (someone moved or cancelled it)."""
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if (locked.start, locked.end, locked.status) != (appointment.start, appointment.end, appointment.status):
+        raise BookingError(_("This appointment was changed in the meantime. Please look at it again."))
+    return locked
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, now: datetime.datetime) -> Appointment:
+    """Cancel before the start; the units are free for the next citizen at once."""
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise BookingError(_("This appointment is already cancelled."))
+    if appointment.start <= now:
+        raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
+    if appointment.status == Appointment.Status.BOOKED:
+        # Slots first, then the appointment: the order slot generation locks them in.
+        slots_release(
+            office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
+        )
+    locked = _lock_unchanged(appointment)
+    locked.status = Appointment.Status.CANCELLED
+    locked.cancelled_at = now
+    locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def appointment_move(
+    *, appointment: Appointment, start: datetime.datetime, now: datetime.datetime, hold_token: str | None = None
+) -> Appointment:
+    """Move to another start at the same office, for the same needs; all or nothing.
+
+    The new slots are taken before the old ones are released, in one
+    transaction, so the citizen never ends up with neither time. With
+    ``hold_token`` the new time's units come from that hold.
+    """
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise BookingError(_("This appointment is cancelled and cannot be moved."))
+    if appointment.start <= now:
+        raise BookingError(_("This appointment has already begun and can no longer be moved."))
+    office = appointment.office
+    end = start + (appointment.end - appointment.start)
+    if start == appointment.start and appointment.status == Appointment.Status.BOOKED:
+        raise BookingError(_("This is already the time of your appointment."), field="start")
+    holds_units = appointment.status == Appointment.Status.BOOKED
+    hold = None
+    if hold_token:
+        needs = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
+        hold = _hold_for(
+            token=hold_token, office=office, start=start, end=end, needs=needs, channel=appointment.channel
+        )
+    if _claim_hold(hold):
+        if holds_units:
+            slots_release(office=office, start=appointment.start, end=appointment.end, channel=appointment.channel)
+    else:
+        check_start(office=office, start=start, now=now, channel=appointment.channel)
+        slots_take(
+            office=office,
+            start=start,
+            end=end,
+            channel=appointment.channel,
+            now=now,
+            replacing=(appointment.start, appointment.end) if holds_units else None,
+        )
+    locked = _lock_unchanged(appointment)
+    locked.start, locked.end = start, end
+    locked.status = Appointment.Status.BOOKED
+    locked.sequence += 1
+    locked.save(update_fields=["start", "end", "status", "sequence", "updated_at"])
+    return locked
