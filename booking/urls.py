@@ -1,12 +1,25 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from booking import views
+from booking.views import citizen, staff
 
 app_name = "booking"
 
 urlpatterns = [
+    # The citizen's way
+    path("book/", citizen.needs, name="needs"),
+    path("book/where/", citizen.offices, name="offices"),
+    path("book/at/<slug:slug>/", citizen.times, name="times"),
+    path("book/at/<slug:slug>/hold/", citizen.hold, name="hold"),
+    path("book/hold/<str:token>/", citizen.details, name="details"),
+    path("book/hold/<str:token>/extend/", citizen.extend, name="extend"),
+    path("book/hold/<str:token>/check/", citizen.check, name="check"),
+    path("appointment/<str:token>/", citizen.manage, name="manage"),
+    path("appointment/<str:token>/calendar.ics", citizen.ics, name="ics"),
+    path("appointment/<str:token>/cancel/", citizen.cancel, name="cancel"),
+    path("appointment/<str:token>/move/", citizen.move, name="move"),
+    # Staff
     path("staff/login/", auth_views.LoginView.as_view(template_name="booking/staff_login.html"), name="staff-login"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
-    path("staff/capacity/<slug:slug>/", views.capacity_overview, name="capacity"),
+    path("staff/capacity/<slug:slug>/", staff.capacity_overview, name="capacity"),
 ]

@@ -120,7 +120,11 @@ def test_an_office_that_lacks_a_service_cannot_book_it(office):
     offer(other, "personalausweis", 15)
     with pytest.raises(BookingError) as refused:
         appointment_book(
-            office=other, start=at(MONDAY, "09:00"), needs=needs("personalausweis,anmeldung"), contact=contact(), now=NOW
+            office=other,
+            start=at(MONDAY, "09:00"),
+            needs=needs("personalausweis,anmeldung"),
+            contact=contact(),
+            now=NOW,
         )
     assert refused.value.field == "office"
     assert units_in_use(other) == 0

@@ -1,0 +1,57 @@
+"""Calendar files (iCalendar) for appointments.
+
+One UID per appointment for its whole life, SEQUENCE raised on every move,
+METHOD:CANCEL with the same UID once it is cancelled, so calendar programs
+update or remove the entry they already have. Times are in Europe/Berlin
+with its VTIMEZONE.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from icalendar import Calendar, Event
+
+from booking.grid import BERLIN
+from booking.models import Appointment
+
+PRODID = "-//Buergerservice//Appointments//DE"
+
+
+def appointment_uid(appointment: Appointment) -> str:
+    return f"appointment-{appointment.pk}-{appointment.booking_code}@buergerservice"
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    """The appointment as an iCalendar file, in the citizen's language."""
+    office = appointment.office
+    cancelled = appointment.status == Appointment.Status.CANCELLED
+    with override(appointment.language):
+        services = ", ".join(
+            f"{line.service.name} × {line.persons}" if line.persons > 1 else line.service.name
+            for line in appointment.lines.all()
+        )
+        calendar = Calendar()
+        calendar.add("prodid", PRODID)
+        calendar.add("version", "2.0")
+        calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+        event = Event()
+        event.add("uid", appointment_uid(appointment))
+        event.add("sequence", appointment.sequence + (1 if cancelled else 0))
+        event.add("dtstamp", timezone.now())
+        event.add("dtstart", appointment.start.astimezone(BERLIN))
+        event.add("dtend", appointment.end.astimezone(BERLIN))
+        event.add("summary", _("Appointment at %(office)s") % {"office": office.name})
+        event.add("location", f"{office.name}, {office.street}, {office.postal_code} {office.city}")
+        event.add(
+            "description",
+            "\n".join(
+                [
+                    _("Booking code: %(code)s") % {"code": appointment.booking_code},
+                    _("Services: %(services)s") % {"services": services},
+                ]
+            ),
+        )
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        calendar.add_component(event)
+        calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -1,0 +1,491 @@
+"""The citizen's way: needs → office → time (held) → contact → check → booked; and the private manage link.
+
+Plain HTML forms first; htmx only swaps parts (the needs summary, the hold
+timer). Writes go through booking.services.appointments; every refusal
+there comes back as a message on the page the citizen was on.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from booking.forms import ContactForm, NeedsForm, StartForm
+from booking.grid import BERLIN
+from booking.ics import appointment_ics
+from booking.models import Appointment, Hold
+from booking.needs import Need, needs_from_param, needs_minutes, needs_param, offer_durations, office_needs_minutes
+from booking.selectors import earliest_starts, free_starts, nearest_free_starts
+from booking.services.appointments import (
+    Contact,
+    appointment_book,
+    appointment_cancel,
+    appointment_move,
+    hold_extend,
+    hold_place,
+    holds_expire_due,
+)
+from booking.services.slots import BookingError, SlotTaken, released_until
+from offices.models import Office, Service
+from offices.selectors import public_categories, public_office, public_offices
+
+SESSION_HOLD = "booking-hold"  # the token of this browser's current hold: one at a time
+SESSION_BOOKED = "booking-just-booked"
+NOON = datetime.time(12, 0)
+
+
+def _contact_key(token: str) -> str:
+    return f"booking-contact-{token}"
+
+
+def _book_url(name: str, *args: object, **query: object) -> str:
+    url = reverse(f"booking:{name}", args=args)
+    query = {key: value for key, value in query.items() if value}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _needs_or_message(request: HttpRequest, value: str) -> list[Need] | None:
+    try:
+        return needs_from_param(value)
+    except BookingError as error:
+        messages.error(request, error.message)
+        return None
+
+
+def _what_to_bring(needs: list[Need]) -> list[str]:
+    items: list[str] = []
+    for need in needs:
+        items += [item for item in need.service.what_to_bring_items if item not in items]
+    return items
+
+
+# Step 1: what do you need?
+
+
+@require_GET
+def needs(request: HttpRequest) -> HttpResponse:
+    categories = list(public_categories())
+    chosen: list[Need] = []
+    if request.GET.get("services"):
+        chosen = _needs_or_message(request, request.GET["services"]) or []
+    if any(key.startswith("persons-") for key in request.GET):
+        form = NeedsForm(request.GET, categories=categories)
+        if form.is_valid():
+            chosen = form.cleaned_data["needs"]
+            if "preview" not in request.GET:
+                return redirect(_book_url("offices", services=needs_param(chosen)))
+    else:
+        form = NeedsForm(categories=categories, initial_needs=chosen)
+    estimate = sum(need.service.default_duration_minutes * need.persons for need in chosen)
+    return render(
+        request,
+        "booking/needs.html",
+        {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": _what_to_bring(chosen)},
+    )
+
+
+# Step 2: where?
+
+
+@dataclass(frozen=True)
+class OfficeChoice:
+    office: Office
+    minutes: int
+    earliest: datetime.datetime | None
+
+
+@require_GET
+def offices(request: HttpRequest) -> HttpResponse:
+    chosen = _needs_or_message(request, request.GET.get("services", ""))
+    if chosen is None:
+        return redirect("booking:needs")
+    now = timezone.now()
+    holds_expire_due(now=now)
+    durations = offer_durations(needs=chosen)
+    candidates = list(public_offices().filter(pk__in=list(durations)))
+    minutes = {
+        office: needs_minutes(needs=chosen, durations=durations[office.pk], slot_minutes=office.slot_minutes)
+        for office in candidates
+    }
+    earliest = earliest_starts(minutes_by_office=minutes, now=now)
+    choices = sorted(
+        (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in candidates),
+        key=lambda choice: (choice.earliest is None, choice.earliest or now, choice.office.name),
+    )
+    best = choices[0] if choices and choices[0].earliest else None
+    return render(
+        request,
+        "booking/offices.html",
+        {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best},
+    )
+
+
+# Step 3: when? (shared with moving an appointment)
+
+
+@dataclass(frozen=True)
+class DayCell:
+    date: datetime.date
+    in_month: bool
+    free: bool
+    selected: bool
+
+
+@dataclass
+class Picker:
+    month: datetime.date  # its first day
+    weeks: list[list[DayCell]]
+    free_days: list[datetime.date]
+    day: datetime.date | None
+    morning: list[datetime.datetime]
+    afternoon: list[datetime.datetime]
+    previous_month: datetime.date | None
+    next_month: datetime.date | None
+    nearest: list[datetime.datetime]
+
+    @property
+    def groups(self) -> list[tuple[str, list[datetime.datetime]]]:
+        return [(_("Morning"), self.morning), (_("Afternoon"), self.afternoon)]
+
+
+def _parse_month(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(f"{value}-01") if len(value) == 7 else None
+    except ValueError:
+        return None
+
+
+def _parse_day(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _picker(
+    request: HttpRequest, *, office: Office, minutes: int, now: datetime.datetime, lost: datetime.datetime | None = None
+) -> Picker:
+    """The month calendar with the days that have free times, and the free times of the chosen day."""
+    holds_expire_due(now=now)
+    today = now.astimezone(BERLIN).date()
+    last = released_until(office=office, now=now)
+    first_month, last_month = today.replace(day=1), last.replace(day=1)
+    day = _parse_day(request.GET.get("date", "")) if request.GET.get("date") else None
+    if request.GET.get("date") and day is None:
+        messages.error(request, _("“%(value)s” is not a date.") % {"value": request.GET["date"][:20]})
+    if lost is not None:
+        day = lost.astimezone(BERLIN).date()
+    month = day.replace(day=1) if day else _parse_month(request.GET.get("month", "")) or first_month
+    month = min(max(month, first_month), last_month)
+    month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    free = free_starts(office=office, minutes=minutes, now=now, first=max(month, today), last=min(month_end, last))
+    if day is not None and day not in free and lost is None:
+        messages.info(request, _("There are no free times on %(date)s.") % {"date": _long_date(day)})
+    times = free.get(day, []) if day else []
+    weeks = [
+        [DayCell(date, date.month == month.month, date in free, date == day) for date in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    ]
+    previous_month = (month - datetime.timedelta(days=1)).replace(day=1)
+    next_month = month_end + datetime.timedelta(days=1)
+    nearest = []
+    if lost is not None:
+        nearest = nearest_free_starts(office=office, minutes=minutes, around=lost, now=now)
+    return Picker(
+        month=month,
+        weeks=weeks,
+        free_days=sorted(free),
+        day=day if times else None,
+        morning=[t for t in times if t.astimezone(BERLIN).time() < NOON],
+        afternoon=[t for t in times if t.astimezone(BERLIN).time() >= NOON],
+        previous_month=previous_month if previous_month >= first_month else None,
+        next_month=next_month if next_month <= last_month else None,
+        nearest=nearest,
+    )
+
+
+def _long_date(day: datetime.date) -> str:
+    return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"
+
+
+def _times_page(
+    request: HttpRequest,
+    *,
+    office: Office,
+    chosen: list[Need],
+    lost: datetime.datetime | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    minutes = office_needs_minutes(office=office, needs=chosen)
+    picker = _picker(request, office=office, minutes=minutes, now=timezone.now(), lost=lost)
+    services = needs_param(chosen)
+    return render(
+        request,
+        "booking/times.html",
+        {
+            "office": office,
+            "chosen": chosen,
+            "services": services,
+            "minutes": minutes,
+            "picker": picker,
+            "action": reverse("booking:hold", args=[office.slug]),
+            "page_url": reverse("booking:times", args=[office.slug]),
+            "query": {"services": services},
+        },
+        status=status,
+    )
+
+
+@require_GET
+def times(request: HttpRequest, slug: str) -> HttpResponse:
+    office = public_office(slug)
+    chosen = _needs_or_message(request, request.GET.get("services", ""))
+    if chosen is None:
+        return redirect("booking:needs")
+    try:
+        return _times_page(request, office=office, chosen=chosen)
+    except BookingError as error:
+        messages.error(request, error.message)
+        return redirect(_book_url("offices", services=needs_param(chosen)))
+
+
+def _session_hold(request: HttpRequest) -> Hold | None:
+    token = request.session.get(SESSION_HOLD)
+    return Hold.objects.filter(token=token).select_related("office").first() if token else None
+
+
+@require_POST
+def hold(request: HttpRequest, slug: str) -> HttpResponse:
+    """Keep the chosen time for the citizen while they type (the previous hold of this browser is released)."""
+    office = public_office(slug)
+    chosen = _needs_or_message(request, request.POST.get("services", ""))
+    if chosen is None:
+        return redirect("booking:needs")
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["start"][0])
+        return _times_page(request, office=office, chosen=chosen, status=422)
+    start = form.cleaned_data["start"]
+    try:
+        held = hold_place(
+            office=office, start=start, needs=chosen, now=timezone.now(), replacing=_session_hold(request)
+        )
+    except SlotTaken as error:
+        messages.error(request, error.message)
+        return _times_page(request, office=office, chosen=chosen, lost=start, status=409)
+    except BookingError as error:
+        messages.error(request, error.message)
+        return _times_page(request, office=office, chosen=chosen, status=422)
+    request.session[SESSION_HOLD] = held.token
+    return redirect("booking:details", token=held.token)
+
+
+# Steps 4 and 5: contact details and the check of the answers, while the time is held
+
+
+def _hold_needs(held: Hold) -> list[Need]:
+    services = Service.objects.in_bulk([service_id for service_id, _persons in held.needs])
+    return [Need(services[service_id], persons) for service_id, persons in held.needs]
+
+
+def _hold_or_gone(request: HttpRequest, token: str) -> tuple[Hold | None, HttpResponse | None]:
+    """The hold behind the link, still valid; otherwise the page that says it is gone (expired or a wrong link)."""
+    held = Hold.objects.filter(token=token, expires_at__gt=timezone.now()).select_related("office").first()
+    if held is None:
+        return None, render(request, "booking/hold_gone.html", status=410)
+    return held, None
+
+
+def _hold_context(held: Hold) -> dict:
+    chosen = _hold_needs(held)
+    return {
+        "hold": held,
+        "office": held.office,
+        "chosen": chosen,
+        "services": needs_param(chosen),
+        "what_to_bring": _what_to_bring(chosen),
+        "now": timezone.now(),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def details(request: HttpRequest, token: str) -> HttpResponse:
+    held, gone = _hold_or_gone(request, token)
+    if held is None:
+        return gone
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            request.session[_contact_key(token)] = form.cleaned_data
+            return redirect("booking:check", token=token)
+    else:
+        form = ContactForm(initial=request.session.get(_contact_key(token)))
+    return render(request, "booking/details.html", _hold_context(held) | {"form": form})
+
+
+@require_POST
+def extend(request: HttpRequest, token: str) -> HttpResponse:
+    """More time for the citizen who is still typing (WCAG 2.2.1)."""
+    held, gone = _hold_or_gone(request, token)
+    if held is None:
+        return gone
+    try:
+        hold_extend(hold=held, now=timezone.now())
+        messages.success(
+            request,
+            _("We keep this time for you for another %(minutes)s minutes.")
+            % {"minutes": int((held.expires_at - timezone.now()).total_seconds() // 60) or 1},
+        )
+    except BookingError as error:
+        messages.error(request, error.message)
+    if request.htmx:
+        return render(request, "booking/_hold_timer.html", _hold_context(held))
+    step = "check" if request.POST.get("next") == "check" else "details"
+    return redirect(f"booking:{step}", token=token)
+
+
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, token: str) -> HttpResponse:
+    held, gone = _hold_or_gone(request, token)
+    if held is None:
+        return gone
+    data = request.session.get(_contact_key(token))
+    if not data:
+        return redirect("booking:details", token=token)
+    contact = Contact(**{key: data[key] for key in Contact.__dataclass_fields__})
+    context = _hold_context(held) | {"contact": contact}
+    if request.method == "GET":
+        return render(request, "booking/check.html", context)
+    try:
+        appointment = appointment_book(
+            office=held.office,
+            start=held.start,
+            needs=context["chosen"],
+            contact=contact,
+            now=timezone.now(),
+            hold_token=held.token,
+        )
+    except SlotTaken as error:
+        messages.error(request, error.message)
+        return _times_page(request, office=held.office, chosen=context["chosen"], lost=held.start, status=409)
+    except BookingError as error:
+        messages.error(request, error.message)
+        return render(request, "booking/check.html", context, status=422)
+    request.session.pop(_contact_key(token), None)
+    request.session.pop(SESSION_HOLD, None)
+    request.session[SESSION_BOOKED] = appointment.manage_token
+    return redirect("booking:manage", token=appointment.manage_token)
+
+
+# The private manage link
+
+
+def _appointment(token: str) -> Appointment:
+    """The appointment behind a manage link; 404 for anything else (the token is the only key)."""
+    return get_object_or_404(
+        Appointment.objects.select_related("office").prefetch_related("lines__service"), manage_token=token
+    )
+
+
+def _appointment_needs(appointment: Appointment) -> list[Need]:
+    return [Need(line.service, line.persons) for line in appointment.lines.all()]
+
+
+@require_GET
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    just_booked = request.session.get(SESSION_BOOKED) == token
+    if just_booked:
+        del request.session[SESSION_BOOKED]
+    chosen = _appointment_needs(appointment)
+    now = timezone.now()
+    return render(
+        request,
+        "booking/manage.html",
+        {
+            "appointment": appointment,
+            "office": appointment.office,
+            "chosen": chosen,
+            "what_to_bring": _what_to_bring(chosen),
+            "just_booked": just_booked,
+            "changeable": appointment.status != Appointment.Status.CANCELLED and appointment.start > now,
+            "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
+        },
+    )
+
+
+@require_GET
+def ics(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="termin-{appointment.booking_code}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    if request.method == "POST":
+        try:
+            appointment_cancel(appointment=appointment, now=timezone.now())
+        except BookingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your appointment is cancelled. The time is free for someone else now."))
+        return redirect("booking:manage", token=token)
+    return render(
+        request,
+        "booking/cancel.html",
+        {"appointment": appointment, "office": appointment.office, "chosen": _appointment_needs(appointment)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def move(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _appointment(token)
+    if appointment.status == Appointment.Status.CANCELLED or appointment.start <= timezone.now():
+        messages.error(request, _("This appointment can no longer be moved."))
+        return redirect("booking:manage", token=token)
+    lost = None
+    if request.method == "POST":
+        form = StartForm(request.POST)
+        if form.is_valid():
+            try:
+                appointment_move(appointment=appointment, start=form.cleaned_data["start"], now=timezone.now())
+            except SlotTaken as error:
+                messages.error(request, error.message)
+                lost = form.cleaned_data["start"]
+            except BookingError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Your appointment has been moved. Your old time is free again."))
+                return redirect("booking:manage", token=token)
+        else:
+            messages.error(request, form.errors["start"][0])
+    picker = _picker(
+        request, office=appointment.office, minutes=appointment.duration_minutes, now=timezone.now(), lost=lost
+    )
+    return render(
+        request,
+        "booking/move.html",
+        {
+            "appointment": appointment,
+            "office": appointment.office,
+            "chosen": _appointment_needs(appointment),
+            "minutes": appointment.duration_minutes,
+            "picker": picker,
+            "action": reverse("booking:move", args=[token]),
+            "page_url": reverse("booking:move", args=[token]),
+            "query": {},
+        },
+        status=409 if lost else 200,
+    )

@@ -1,0 +1,42 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from booking import selectors
+
+
+@require_GET
+@login_required
+def capacity_overview(request: HttpRequest, slug: str) -> HttpResponse:
+    """Managers and administrators: counters on duty against bookings per hour and day of a week."""
+    office = selectors.office_for_manager(user=request.user, slug=slug)
+    today = timezone.localdate()
+    # At the weekend the week that matters is the coming one.
+    day = today + datetime.timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
+    if "date" in request.GET:
+        try:
+            day = datetime.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            messages.error(request, _("“%(value)s” is not a date; showing this week.") % {"value": request.GET["date"]})
+    monday = day - datetime.timedelta(days=day.weekday())
+    week = selectors.capacity_week(office=office, monday=monday)
+    return render(
+        request,
+        "booking/capacity_overview.html",
+        {
+            "office": office,
+            "week": week,
+            "monday": monday,
+            "sunday": monday + datetime.timedelta(days=6),
+            "previous": monday - datetime.timedelta(days=7),
+            "next": monday + datetime.timedelta(days=7),
+            "today": today,
+            "offices": selectors.offices_managed_by(request.user).order_by("name"),
+        },
+    )
