@@ -4,7 +4,9 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from booking.grid import BERLIN
@@ -316,3 +318,36 @@ def test_english_pages_speak_english(client: Client, office: Office) -> None:
     assert "Identity card" in text
     response = client.post("/en/book/at/mitte/hold/", {"services": "personalausweis", "start": "2026-11-23T08:03"})
     assert "is not one of those times" in page(response)
+
+
+def test_every_citizen_page_leads_to_booking(client: Client, office: Office) -> None:
+    assert 'href="/book/"' in page(client.get("/"))
+    assert 'href="/book/?services=personalausweis%3A1"' in page(client.get("/services/personalausweis/"))
+    assert 'href="/book/at/mitte/?services=personalausweis%3A1"' in page(client.get("/offices/mitte/"))
+    response = client.get("/book/", {"services": "personalausweis:1"})
+    assert '<option value="1" selected>1 Person</option>' in page(response)
+
+
+def queries_for(client: Client, url: str, params: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
+def test_the_office_choice_reads_in_the_same_number_of_queries_for_one_office_or_many(
+    client: Client, office: Office
+) -> None:
+    params = {"services": "personalausweis,anmeldung"}
+    one = queries_for(client, "/book/where/", params)
+    for n in range(4):
+        other = bookable_office(first=MONDAY, last=MONDAY, slug=f"other-{n}")
+        offer(other, "personalausweis", 15)
+        offer(other, "anmeldung", 10)
+    many = queries_for(client, "/book/where/", params)
+    assert many == one <= 6
+    assert page(client.get("/book/where/", params)).count("Frühestens:") == 5
+
+
+def test_the_month_and_its_times_are_read_in_a_few_queries(client: Client, office: Office) -> None:
+    params = {"services": "personalausweis:2", "date": "2026-11-23"}
+    assert queries_for(client, "/book/at/mitte/", params) <= 7
