@@ -1,27 +1,60 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from booking.models import Appointment
+from booking.models import Appointment, AppointmentService
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Bookings, moves and cancellations go through the booking services, never through a bare form."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class AppointmentServiceInline(admin.TabularInline):
+    model = AppointmentService
+    fields = ["service", "persons", "minutes"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
-    """Read-only here: bookings, moves and cancellations go through the booking services.
+class AppointmentAdmin(ReadOnlyAdmin):
+    """Read-only. Filter by status "Needs rebooking" for the appointments capacity changes left without room."""
 
-    Filter by status "Needs rebooking" for the appointments capacity changes left without room.
-    """
-
-    list_display = ["start", "end", "office", "channel", "status", "created_at"]
+    list_display = ["booking_code", "start", "end", "office", "channel", "status", "created_at"]
     list_filter = ["status", "channel", "office"]
+    search_fields = ["=booking_code", "name", "=email"]
     date_hierarchy = "start"
     list_select_related = ["office"]
-    readonly_fields = ["office", "start", "end", "channel", "status", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
-        return False
+    fields = [
+        "booking_code",
+        "office",
+        "start",
+        "end",
+        "channel",
+        "status",
+        "name",
+        "email",
+        "phone",
+        "language",
+        "reminders_consent",
+        "interpreter_language",
+        "step_free_access",
+        "sequence",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+    ]
+    readonly_fields = fields
+    inlines = [AppointmentServiceInline]

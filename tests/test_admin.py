@@ -30,6 +30,7 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "release_time": "07:00",
         "phone_share_percent": "20",
         "phone_release_hours": "48",
+        "min_notice_minutes": "30",
     }
     for prefix in INLINES:
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
