@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, needs_minutes, offer_durations, office_needs_minutes
-from booking.services.slots import BookingError, released_until, slots_release, slots_take
+from booking.services.slots import BookingError, released_until, slots_lock, slots_release, slots_take
 from offices.models import Office
 from offices.validators import minutes_of
 
@@ -106,9 +106,13 @@ def hold_place(
     """
     minutes = office_needs_minutes(office=office, needs=needs)
     check_start(office=office, start=start, now=now, channel=channel)
-    if replacing is not None:
-        hold_release(hold=replacing)
     end = start + datetime.timedelta(minutes=minutes)
+    if replacing is not None:
+        # The hold's row before any slot (the order expiries lock in), then both ranges' slots in order.
+        replacing = Hold.objects.select_for_update().filter(pk=replacing.pk).first()
+    if replacing is not None:
+        slots_lock([(office.pk, start, end), (replacing.office_id, replacing.start, replacing.end)])
+        hold_release(hold=replacing)
     slots_take(office=office, start=start, end=end, channel=channel, now=now)
     return Hold.objects.create(
         office=office,
@@ -159,7 +163,8 @@ def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
             .select_related("office")
             .order_by("pk")[:limit]
         )
-        for hold in due:
+        # In (office, start) order, the order bookings lock slots in.
+        for hold in sorted(due, key=lambda hold: (hold.office_id, hold.start)):
             expired += hold_release(hold=hold)
     return expired
 

@@ -293,6 +293,19 @@ def slots_take(
         Slot.objects.filter(pk__in=left, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
 
 
+def slots_lock(ranges: list[tuple[int, datetime.datetime, datetime.datetime]]) -> None:
+    """Lock the slots of several (office id, start, end) ranges at once, in (office, start) order.
+
+    For writes that touch more than one range (a hold replacing another):
+    taking and releasing them one by one would lock out of order and could
+    deadlock with a booking locking the same slots in start order.
+    """
+    wanted = Q()
+    for office_id, start, end in ranges:
+        wanted |= Q(office_id=office_id) & _in_range(start, end)
+    list(Slot.objects.filter(wanted).select_for_update().order_by("office_id", "start").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def slots_release(*, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str) -> int:
     """Give back one unit in every slot from start to end; returns how many slots had one to give.
