@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # In INSTALLED_APPS so the API docs use ninja's bundled Swagger UI, not its CDN template.
+    "ninja",
     "offices",
     "booking",
 ]

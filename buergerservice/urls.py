@@ -2,11 +2,14 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from booking.api import api
 from buergerservice import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The public JSON API is one address for every language: Accept-Language picks the messages' language.
+    path("api/v1/", api.urls),
 ]
 
 # German pages at /, English at /en/ (the admin too: /admin/ and /en/admin/).

@@ -1,0 +1,298 @@
+"""The endpoints: parse, call a service or selector, answer."""
+
+import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+
+from booking.api.errors import taken
+from booking.api.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    AvailabilityQuery,
+    ConflictOut,
+    HoldIn,
+    HoldOut,
+    InvalidOut,
+    MoveIn,
+    NeedIn,
+    OfficeOut,
+    OfficesEarliestOut,
+    OfficeTimesOut,
+    ServiceOut,
+    TakenOut,
+)
+from booking.grid import BERLIN
+from booking.models import Appointment, Hold
+from booking.needs import Need, needs_from_param, needs_minutes, offer_durations, office_needs_minutes
+from booking.selectors import earliest_starts, free_starts
+from booking.services.appointments import (
+    Contact,
+    appointment_book,
+    appointment_cancel,
+    appointment_move,
+    hold_extend,
+    hold_place,
+    hold_release,
+    holds_expire_due,
+)
+from booking.services.slots import BookingError, SlotTaken
+from offices.models import Office, OfficeService, Service
+from offices.selectors import public_offices, public_services
+
+DEFAULT_DAYS = 30  # date_to when not given: date_from + this
+MAX_DAYS = 92  # date_to may lie at most this many days after date_from
+
+router = Router()
+
+
+# Lookups
+
+
+def _office(slug: str) -> Office:
+    """An active office by slug; unknown ones are refused as input (they are named in the request)."""
+    office = public_offices().filter(slug=slug).first()
+    if office is None:
+        raise BookingError(_("There is no office “%(value)s”.") % {"value": slug[:60]}, field="office")
+    return office
+
+
+def _needs(lines: list[NeedIn]) -> list[Need]:
+    """The services asked for, checked like the web flow's ``services`` parameter (one set of rules)."""
+    return needs_from_param(",".join(f"{line.service}:{line.persons}" for line in lines))
+
+
+def _hold(token: str) -> Hold:
+    hold = Hold.objects.filter(token=token).select_related("office").first()
+    if hold is None:
+        raise HttpError(404, _("There is no reserved time with this token. It may have run out."))
+    return hold
+
+
+def _appointment(token: str) -> Appointment:
+    appointment = (
+        Appointment.objects.filter(manage_token=token)
+        .select_related("office")
+        .prefetch_related("lines__service")
+        .first()
+    )
+    if appointment is None:
+        raise HttpError(404, _("There is no appointment with this token."))
+    return appointment
+
+
+# Catalogue
+
+
+@router.get("/services", response=list[ServiceOut], tags=["catalogue"], summary="The services citizens can book")
+def list_services(request: HttpRequest) -> QuerySet[Service]:
+    return public_services().select_related("category")
+
+
+@router.get("/offices", response=list[OfficeOut], tags=["catalogue"], summary="The active offices and what they offer")
+def list_offices(request: HttpRequest) -> QuerySet[Office]:
+    offers = OfficeService.objects.filter(service__active=True).select_related("service")
+    return public_offices().prefetch_related(Prefetch("offered_services", queryset=offers))
+
+
+# Free times
+
+
+def _date_range(
+    date_from: datetime.date | None, date_to: datetime.date | None, *, today: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    first = date_from or today
+    last = date_to or first + datetime.timedelta(days=DEFAULT_DAYS)
+    if last < first:
+        raise BookingError(_("The end date lies before the start date."), field="date_to")
+    if (last - first).days > MAX_DAYS:
+        raise BookingError(
+            _("The end date may lie at most %(days)s days after the start date.") % {"days": MAX_DAYS},
+            field="date_to",
+        )
+    return first, last
+
+
+def _office_times(
+    *, office: Office, needs: list[Need], first: datetime.date, last: datetime.date, now: datetime.datetime
+) -> dict[str, Any]:
+    minutes = office_needs_minutes(office=office, needs=needs)
+    days = free_starts(office=office, minutes=minutes, now=now, first=first, last=last)
+    return {
+        "office": office.slug,
+        "duration_minutes": minutes,
+        "days": [
+            {"date": day, "times": [start.astimezone(BERLIN).strftime("%H:%M") for start in starts]}
+            for day, starts in sorted(days.items())
+            if starts
+        ],
+    }
+
+
+def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> dict[str, Any]:
+    durations = offer_durations(needs=needs)
+    minutes = {
+        office: needs_minutes(needs=needs, durations=durations[office.pk], slot_minutes=office.slot_minutes)
+        for office in public_offices().filter(pk__in=list(durations))
+    }
+    earliest = earliest_starts(minutes_by_office=minutes, now=now)
+    # public_offices() orders by kind and name; sorted() keeps that among equal times.
+    ranked = sorted(minutes, key=lambda office: (earliest[office.pk] is None, earliest[office.pk] or now))
+    best = ranked[0] if ranked and earliest[ranked[0].pk] else None
+    return {
+        "duration_minutes": None,
+        "offices": [
+            {
+                "office": office.slug,
+                "name": office.name,
+                "kind": office.kind,
+                "duration_minutes": minutes[office],
+                "earliest": earliest[office.pk],
+            }
+            for office in ranked
+        ],
+        "earliest": {"office": best.slug, "start": earliest[best.pk]} if best else None,
+    }
+
+
+@router.get(
+    "/availability",
+    response={200: OfficeTimesOut | OfficesEarliestOut, 422: InvalidOut},
+    tags=["catalogue"],
+    summary="Free times at one office, or the earliest time at every office offering the services",
+)
+def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> dict[str, Any]:
+    """``services`` is ``slug[:persons],...``. With ``office``: its free start times from ``date_from``
+    (default today) to ``date_to`` (default 30 days later, at most 92). Without: each office offering all
+    the services with its earliest start from now (the dates are not used then)."""
+    needs = needs_from_param(query.services)
+    now = timezone.now()
+    first, last = _date_range(query.date_from, query.date_to, today=now.astimezone(BERLIN).date())
+    holds_expire_due(now=now)
+    if query.office is None:
+        return _offices_earliest(needs=needs, now=now)
+    return _office_times(office=_office(query.office), needs=needs, first=first, last=last, now=now)
+
+
+# Holds
+
+
+@router.post(
+    "/holds",
+    response={201: HoldOut, 409: TakenOut, 422: InvalidOut},
+    tags=["holds"],
+    summary="Keep a time for a few minutes while the citizen types",
+)
+def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
+    office = _office(payload.office)
+    needs = _needs(payload.services)
+    now = timezone.now()
+    holds_expire_due(now=now)
+    try:
+        hold = hold_place(office=office, start=payload.start, needs=needs, now=now)
+    except SlotTaken as error:
+        minutes = office_needs_minutes(office=office, needs=needs)
+        return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))
+    return Status(201, hold)
+
+
+@router.post(
+    "/holds/{token}/extend",
+    response={200: HoldOut, 404: ConflictOut, 409: ConflictOut},
+    tags=["holds"],
+    summary="Keep the time a few minutes longer",
+)
+def extend_hold(request: HttpRequest, token: str) -> Status[Any]:
+    hold = _hold(token)
+    try:
+        return Status(200, hold_extend(hold=hold, now=timezone.now()))
+    except BookingError as error:  # ran out, or extended too often: nothing the request could fix
+        return Status(409, {"detail": str(error.message)})
+
+
+@router.delete("/holds/{token}", response={204: None, 404: ConflictOut}, tags=["holds"], summary="Give the time back")
+def delete_hold(request: HttpRequest, token: str) -> Status[None]:
+    hold_release(hold=_hold(token))
+    return Status(204, None)
+
+
+# Appointments
+
+
+@router.post(
+    "/appointments",
+    response={201: AppointmentOut, 409: TakenOut, 422: InvalidOut},
+    tags=["appointments"],
+    summary="Book an appointment",
+)
+def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[Any]:
+    """With ``hold``, the held time becomes the appointment (it must be for exactly this office, start
+    and services); without, the time is taken now if it is still free."""
+    office = _office(payload.office)
+    needs = _needs(payload.services)
+    now = timezone.now()
+    if not payload.hold:  # an expiry now would release the very hold being confirmed
+        holds_expire_due(now=now)
+    contact = Contact(
+        name=payload.name,
+        email=payload.email,
+        phone=payload.phone,
+        language=payload.language,
+        reminders_consent=payload.reminders_consent,
+    )
+    try:
+        appointment = appointment_book(
+            office=office, start=payload.start, needs=needs, contact=contact, now=now, hold_token=payload.hold
+        )
+    except SlotTaken as error:
+        minutes = office_needs_minutes(office=office, needs=needs)
+        return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))
+    return Status(201, _appointment(appointment.manage_token))  # read back with its lines, like GET
+
+
+@router.get(
+    "/appointments/{token}",
+    response={200: AppointmentOut, 404: ConflictOut},
+    tags=["appointments"],
+    summary="An appointment, by its manage token",
+)
+def read_appointment(request: HttpRequest, token: str) -> Appointment:
+    return _appointment(token)
+
+
+@router.delete(
+    "/appointments/{token}",
+    response={200: AppointmentOut, 404: ConflictOut, 409: ConflictOut},
+    tags=["appointments"],
+    summary="Cancel an appointment; its time is free again at once",
+)
+def cancel_appointment(request: HttpRequest, token: str) -> Appointment:
+    """409 when it is already cancelled or has begun."""
+    appointment_cancel(appointment=_appointment(token), now=timezone.now())
+    return _appointment(token)
+
+
+@router.post(
+    "/appointments/{token}/move",
+    response={200: AppointmentOut, 404: ConflictOut, 409: TakenOut | ConflictOut, 422: InvalidOut},
+    tags=["appointments"],
+    summary="Move an appointment to another time at the same office",
+)
+def move_appointment(request: HttpRequest, token: str, payload: MoveIn) -> Status[Any]:
+    """409 when the new time was just taken (with the nearest free ones), or the appointment is cancelled
+    or has begun; the old time is kept then."""
+    appointment = _appointment(token)
+    now = timezone.now()
+    if not payload.hold:
+        holds_expire_due(now=now)
+    try:
+        appointment_move(appointment=appointment, start=payload.start, now=now, hold_token=payload.hold)
+    except SlotTaken as error:
+        minutes = appointment.duration_minutes
+        return Status(409, taken(error, office=appointment.office, minutes=minutes, around=payload.start, now=now))
+    return Status(200, _appointment(token))
