@@ -43,14 +43,18 @@ def needs_parse(value: str) -> list[tuple[str, int]]:
         match = _PAIR.match(part)
         if match is None:
             raise BookingError(_("“%(value)s” is not a service.") % {"value": part[:80]}, field="services")
-        persons = int(match["persons"] or 1)
-        if persons < 1:
-            raise BookingError(_("Each service needs at least one person."), field="services")
-        if any(slug == match["slug"] for slug, _persons in pairs):
-            raise BookingError(_("Each service can be chosen only once."), field="services")
-        pairs.append((match["slug"], persons))
+        pairs.append((match["slug"], int(match["persons"] or 1)))
+    return needs_check(pairs)
+
+
+def needs_check(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """At least one person per service, each service once, one to ``MAX_SERVICES`` services; raises BookingError."""
     if not pairs:
         raise BookingError(_("Choose at least one service."), field="services")
+    if any(persons < 1 for _slug, persons in pairs):
+        raise BookingError(_("Each service needs at least one person."), field="services")
+    if len({slug for slug, _persons in pairs}) != len(pairs):
+        raise BookingError(_("Each service can be chosen only once."), field="services")
     if len(pairs) > MAX_SERVICES:
         raise BookingError(
             _("At most %(count)s different services fit into one appointment.") % {"count": MAX_SERVICES},

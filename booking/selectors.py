@@ -10,8 +10,10 @@ from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Slot
+from booking.needs import Need, needs_minutes, offer_durations
 from booking.services.slots import PHONE_FREE, online_free, released_until
 from offices.models import Membership, Office
+from offices.selectors import public_offices
 
 # (local date, start, end) of one slot, as read for availability.
 FreeSlot = tuple[datetime.date, datetime.datetime, datetime.datetime]
@@ -104,6 +106,28 @@ def earliest_starts(
         remaining = [office for office in remaining if earliest[office.pk] is None]
         first = last + datetime.timedelta(days=1)
     return earliest
+
+
+@dataclass(frozen=True)
+class OfficeChoice:
+    office: Office
+    minutes: int  # this office's time for the needs
+    earliest: datetime.datetime | None
+
+
+def offices_by_earliest(*, needs: list[Need], now: datetime.datetime) -> list[OfficeChoice]:
+    """The active offices offering all the needs, each with its duration and earliest free start, earliest first."""
+    durations = offer_durations(needs=needs)
+    minutes = {
+        office: needs_minutes(needs=needs, durations=durations[office.pk], slot_minutes=office.slot_minutes)
+        for office in public_offices().filter(pk__in=list(durations))
+    }
+    earliest = earliest_starts(minutes_by_office=minutes, now=now)
+    # public_offices() orders by kind and name; sorted() keeps that among equal times.
+    return sorted(
+        (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in minutes),
+        key=lambda choice: (choice.earliest is None, choice.earliest or now),
+    )
 
 
 def nearest_free_starts(

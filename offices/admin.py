@@ -136,7 +136,16 @@ class OfficeAdmin(TranslationAdmin):
         (_("Accessibility"), {"fields": ["step_free", "accessibility_notes"]}),
         (
             _("Booking rules"),
-            {"fields": ["slot_minutes", "horizon_days", "release_time", "phone_share_percent", "phone_release_hours", "min_notice_minutes"]},
+            {
+                "fields": [
+                    "slot_minutes",
+                    "horizon_days",
+                    "release_time",
+                    "phone_share_percent",
+                    "phone_release_hours",
+                    "min_notice_minutes",
+                ]
+            },
         ),
     ]
 

@@ -269,6 +269,8 @@ def test_a_time_just_taken_answers_409_with_the_nearest_free_times(client, offic
         ({"start": "2026-11-23T09:00:00"}, ["body", "start"]),  # naive: which 09:00?
         ({"start": "morgen früh"}, ["body", "start"]),
         ({"start": iso(MONDAY, "09:03")}, ["body", "start"]),  # off the grid
+        ({"start": iso(MONDAY, "07:00")}, ["body", "start"]),  # before opening: no slots at all
+        ({"start": iso(MONDAY, "11:55")}, ["body", "start"]),  # runs into the lunch break
         ({"start": iso(datetime.date(2026, 11, 9), "09:00")}, ["body", "start"]),  # in the past
         ({"email": "erika@"}, ["body", "email"]),
         ({"name": "   "}, ["body", "name"]),

@@ -200,7 +200,7 @@ def test_choosing_nothing_or_nonsense_gets_a_message_and_no_error(client: Client
         ("2026-11-23T08:03", "ist keine dieser Zeiten"),
         ("2026-11-09T08:00", "Diese Zeit ist schon vorbei."),
         ("23.11.2026 08:00", "Bitte wählen Sie eine der angebotenen Zeiten."),
-        ("2026-11-23T07:00", "gerade von jemand anderem gebucht"),
+        ("2026-11-23T07:00", "Zu dieser Zeit werden keine Termine angeboten."),
     ],
 )
 def test_a_start_that_was_not_offered_is_refused_with_a_message(client: Client, office: Office, start, message) -> None:

@@ -295,6 +295,19 @@ def test_a_tampered_hold_is_refused_and_changes_nothing(office):
     assert Hold.objects.count() == 1 and Appointment.objects.count() == 0 and units_in_use(office) == 3
 
 
+def test_the_order_in_which_services_are_named_does_not_matter_for_a_hold(office):
+    hold = hold_place(office=office, start=at(MONDAY, "09:00"), needs=needs("personalausweis,anmeldung"), now=NOW)
+    appointment_book(
+        office=office,
+        start=at(MONDAY, "09:00"),
+        needs=needs("anmeldung,personalausweis"),
+        contact=contact(),
+        now=NOW,
+        hold_token=hold.token,
+    )
+    assert not Hold.objects.exists() and units_in_use(office) == 5
+
+
 def test_choosing_another_time_releases_the_previous_hold(office):
     first = hold_place(office=office, start=at(MONDAY, "09:00"), needs=needs(), now=NOW)
     hold_place(office=office, start=at(MONDAY, "10:00"), needs=needs(), now=NOW, replacing=first)

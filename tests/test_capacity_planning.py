@@ -13,7 +13,7 @@ from django.db.models import F
 from booking.grid import BERLIN
 from booking.models import Appointment, Slot
 from booking.selectors import online_bookable_slots, released_until
-from booking.services.slots import SlotTaken, capacity_refresh, slots_take
+from booking.services.slots import BookingError, SlotTaken, capacity_refresh, slots_take
 from offices.models import Shift
 from offices.services import shifts_derive
 from tests.factories import (
@@ -279,8 +279,9 @@ def test_a_booking_over_several_slots_is_all_or_nothing() -> None:
     with pytest.raises(SlotTaken):
         book(office, MONDAY, "08:00", 15)
     assert [slot(office, MONDAY, t).booked_online for t in ("08:00", "08:05", "08:10")] == [0, 0, 1]
-    with pytest.raises(SlotTaken):
-        book(office, MONDAY, "11:55", 10)  # across the lunch break
+    with pytest.raises(BookingError) as refused:
+        book(office, MONDAY, "11:55", 10)  # across the lunch break: not "taken", simply not offered
+    assert not isinstance(refused.value, SlotTaken)
     assert slot(office, MONDAY, "11:55").booked_online == 0
 
 

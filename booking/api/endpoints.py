@@ -29,8 +29,8 @@ from booking.api.schemas import (
 )
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
-from booking.needs import Need, needs_from_param, needs_minutes, offer_durations, office_needs_minutes
-from booking.selectors import earliest_starts, free_starts
+from booking.needs import Need, needs_check, needs_from_param, needs_load, office_needs_minutes
+from booking.selectors import free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
     appointment_book,
@@ -64,7 +64,7 @@ def _office(slug: str) -> Office:
 
 def _needs(lines: list[NeedIn]) -> list[Need]:
     """The services asked for, checked like the web flow's ``services`` parameter (one set of rules)."""
-    return needs_from_param(",".join(f"{line.service}:{line.persons}" for line in lines))
+    return needs_load(needs_check([(line.service, line.persons) for line in lines]))
 
 
 def _hold(token: str) -> Hold:
@@ -135,28 +135,21 @@ def _office_times(
 
 
 def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> dict[str, Any]:
-    durations = offer_durations(needs=needs)
-    minutes = {
-        office: needs_minutes(needs=needs, durations=durations[office.pk], slot_minutes=office.slot_minutes)
-        for office in public_offices().filter(pk__in=list(durations))
-    }
-    earliest = earliest_starts(minutes_by_office=minutes, now=now)
-    # public_offices() orders by kind and name; sorted() keeps that among equal times.
-    ranked = sorted(minutes, key=lambda office: (earliest[office.pk] is None, earliest[office.pk] or now))
-    best = ranked[0] if ranked and earliest[ranked[0].pk] else None
+    ranked = offices_by_earliest(needs=needs, now=now)
+    best = ranked[0] if ranked and ranked[0].earliest else None
     return {
         "duration_minutes": None,
         "offices": [
             {
-                "office": office.slug,
-                "name": office.name,
-                "kind": office.kind,
-                "duration_minutes": minutes[office],
-                "earliest": earliest[office.pk],
+                "office": choice.office.slug,
+                "name": choice.office.name,
+                "kind": choice.office.kind,
+                "duration_minutes": choice.minutes,
+                "earliest": choice.earliest,
             }
-            for office in ranked
+            for choice in ranked
         ],
-        "earliest": {"office": best.slug, "start": earliest[best.pk]} if best else None,
+        "earliest": {"office": best.office.slug, "start": best.earliest} if best else None,
     }
 
 

@@ -187,12 +187,12 @@ def _hold_for(
     hold = Hold.objects.filter(token=token).first()
     if hold is None:
         return None
-    if (hold.office_id, hold.start, hold.end, hold.channel, hold.needs) != (
+    if (hold.office_id, hold.start, hold.end, hold.channel, sorted(map(tuple, hold.needs))) != (
         office.pk,
         start,
         end,
         channel,
-        _needs_json(needs),
+        sorted(map(tuple, _needs_json(needs))),
     ):
         raise BookingError(_("The reserved time does not match this booking."), field="hold")
     return hold

@@ -276,7 +276,7 @@ def slots_take(
     )
     covered = [pk for pk, slot_start in locked if start <= slot_start < end]
     if expected < 1 or len(covered) != expected:
-        raise SlotTaken("not on the grid")
+        raise BookingError(_("No appointments are offered at this time."), field="start")
     online = channel == Appointment.Channel.ONLINE
     if online and start.astimezone(BERLIN).date() > released_until(office=office, now=now):
         raise SlotTaken("not released yet")

@@ -23,8 +23,8 @@ from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
 from booking.models import Appointment, Hold
-from booking.needs import Need, needs_from_param, needs_minutes, needs_param, offer_durations, office_needs_minutes
-from booking.selectors import earliest_starts, free_starts, nearest_free_starts
+from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes
+from booking.selectors import free_starts, nearest_free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
     appointment_book,
@@ -36,7 +36,7 @@ from booking.services.appointments import (
 )
 from booking.services.slots import BookingError, SlotTaken, released_until
 from offices.models import Office, Service
-from offices.selectors import public_categories, public_office, public_offices
+from offices.selectors import public_categories, public_office
 
 SESSION_HOLD = "booking-hold"  # the token of this browser's current hold: one at a time
 SESSION_BOOKED = "booking-just-booked"
@@ -96,13 +96,6 @@ def needs(request: HttpRequest) -> HttpResponse:
 # Step 2: where?
 
 
-@dataclass(frozen=True)
-class OfficeChoice:
-    office: Office
-    minutes: int
-    earliest: datetime.datetime | None
-
-
 @require_GET
 def offices(request: HttpRequest) -> HttpResponse:
     chosen = _needs_or_message(request, request.GET.get("services", ""))
@@ -110,17 +103,7 @@ def offices(request: HttpRequest) -> HttpResponse:
         return redirect("booking:needs")
     now = timezone.now()
     holds_expire_due(now=now)
-    durations = offer_durations(needs=chosen)
-    candidates = list(public_offices().filter(pk__in=list(durations)))
-    minutes = {
-        office: needs_minutes(needs=chosen, durations=durations[office.pk], slot_minutes=office.slot_minutes)
-        for office in candidates
-    }
-    earliest = earliest_starts(minutes_by_office=minutes, now=now)
-    choices = sorted(
-        (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in candidates),
-        key=lambda choice: (choice.earliest is None, choice.earliest or now, choice.office.name),
-    )
+    choices = offices_by_earliest(needs=chosen, now=now)
     best = choices[0] if choices and choices[0].earliest else None
     return render(
         request,
