@@ -149,8 +149,8 @@ def test_holds_confirmations_cancellations_and_moves_at_once_neither_deadlock_no
 
 
 @pytest.mark.xfail(
-    reason="deadlocks until hold_place(replacing=) locks the old and the new slots in one pass in start order, "
-    "and holds_expire locks only the holds (of=('self',)), in office and start order",
+    reason="deadlocks until holds_expire locks only the holds' rows (select_for_update(of=('self',))): "
+    "its FOR UPDATE on the joined offices blocks every booking's foreign-key check (FOR KEY SHARE) at commit",
     strict=False,  # a deadlock needs two transactions to interleave just so; a lucky run passes
 )
 def test_trading_held_times_and_expiring_holds_while_others_book_never_deadlock() -> None:
