@@ -157,8 +157,9 @@ def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
     expired = 0
     with transaction.atomic():
         # skip_locked: holds being confirmed or expired elsewhere right now are theirs.
+        # of=self: lock the holds only, never their offices (a booking's foreign-key check needs those).
         due = list(
-            Hold.objects.select_for_update(skip_locked=True)
+            Hold.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(expires_at__lte=now)
             .select_related("office")
             .order_by("pk")[:limit]
