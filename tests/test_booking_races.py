@@ -148,11 +148,6 @@ def test_holds_confirmations_cancellations_and_moves_at_once_neither_deadlock_no
     assert_integrity()
 
 
-@pytest.mark.xfail(
-    reason="deadlocks until holds_expire locks only the holds' rows (select_for_update(of=('self',))): "
-    "its FOR UPDATE on the joined offices blocks every booking's foreign-key check (FOR KEY SHARE) at commit",
-    strict=False,  # a deadlock needs two transactions to interleave just so; a lucky run passes
-)
 def test_trading_held_times_and_expiring_holds_while_others_book_never_deadlock() -> None:
     assert_no_errors_in_rounds(expiry_actions)
     assert not Hold.objects.filter(expires_at__lte=NOW).exists()
