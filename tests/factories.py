@@ -194,9 +194,7 @@ def clerk_at(office: Office, *ranges: tuple[int, str, str], username: str | None
     return user
 
 
-def bookable_office(
-    *, counters: int = 1, first: datetime.date, last: datetime.date, **kwargs: object
-) -> Office:
+def bookable_office(*, counters: int = 1, first: datetime.date, last: datetime.date, **kwargs: object) -> Office:
     """An office open Mon–Fri 08:00–12:00 and 13:00–16:00 with ``counters`` clerks all day and its grid built.
 
     No phone share unless asked, so every unit is bookable online.

@@ -14,7 +14,7 @@ from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services.appointments import Contact, appointment_book
 from offices.models import Office
-from tests.factories import bookable_office, offer
+from tests.factories import CategoryFactory, bookable_office, offer
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,15 @@ def office() -> Office:
         name_en="Citizen office Centre",
         slug="mitte",
     )
+    # Identity documents listed before registration, as the catalogue's categories are ordered.
+    documents = CategoryFactory(slug="documents", position=1)
+    registration = CategoryFactory(slug="registration", position=2)
     offer(
         office,
         "personalausweis",
         15,
         max_persons=4,
+        category=documents,
         name_de="Personalausweis",
         name_en="Identity card",
         what_to_bring_de="Altes Dokument\nBiometrisches Foto",
@@ -56,6 +60,7 @@ def office() -> Office:
         office,
         "anmeldung",
         10,
+        category=registration,
         name_de="Anmeldung einer Wohnung",
         name_en="Registering an address",
         what_to_bring_de="Wohnungsgeberbestätigung",
