@@ -4,107 +4,107 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import F, Max, QuerySet, Sum
-from django.db.models.functions import ExtractHour
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import ExtractHour, Greatest, Lead
 from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Slot
 from booking.needs import Need, needs_minutes, offer_durations
-from booking.services.slots import PHONE_FREE, online_free, released_until
+from booking.services.slots import online_free, released_until
 from offices.models import Membership, Office
 from offices.selectors import public_offices
 
-# (local date, start, end) of one slot, as read for availability.
-FreeSlot = tuple[datetime.date, datetime.datetime, datetime.datetime]
 
+@dataclass(frozen=True)
+class _OnlineRules:
+    """What an office lets citizens book online now; offices with the same rules are read in one query."""
 
-def _free_slots(
-    *, offices: list[Office], first: datetime.date, last: datetime.date, now: datetime.datetime
-) -> dict[int, list[FreeSlot]]:
-    """Per office, the slots with a unit a citizen may book online now, in start order, in one query.
+    notice: datetime.datetime  # the earliest start
+    released: datetime.date  # the last day
+    reserve_until: datetime.datetime  # slots after this still hold their phone reserve back
+    slot_minutes: int
 
-    The SQL keeps slots with any free unit; the per-office rules (phone
-    reserve still held back, minimum notice, released horizon) are applied
-    here, so one query serves many offices.
-    """
-    by_id = {office.pk: office for office in offices}
-    rules = {
-        office.pk: (
+    @classmethod
+    def of(cls, office: Office, now: datetime.datetime) -> "_OnlineRules":
+        return cls(
             now + datetime.timedelta(minutes=office.min_notice_minutes),
             released_until(office=office, now=now),
             now + datetime.timedelta(hours=office.phone_release_hours),
+            office.slot_minutes,
         )
-        for office in offices
-    }
-    last = min(last, max((rule[1] for rule in rules.values()), default=last))
-    earliest = min((rule[0] for rule in rules.values()), default=now)
-    rows = (
-        Slot.objects.filter(office_id__in=list(by_id), local_date__range=(first, last), start__gte=earliest)
-        .filter(PHONE_FREE)
-        .order_by("office_id", "start")
-        .values_list(
-            "office_id", "local_date", "start", "end", "capacity", "booked_online", "booked_phone", "phone_reserve"
-        )
+
+
+def _fitting_starts(
+    *, office_ids: list[int], rules: _OnlineRules, length: int, first: datetime.date, last: datetime.date
+) -> QuerySet[Slot]:
+    """Slots of these offices that begin ``length`` consecutive slots a citizen may book online now.
+
+    The database finds them: among the slots free online, a start fits where
+    the free slot ``length - 1`` places later ends exactly ``length`` slots
+    after it, so no break, gap or day lies between.
+    """
+    held_back = Greatest(
+        F("booked_phone"), Case(When(start__gt=rules.reserve_until, then=F("phone_reserve")), default=Value(0))
     )
-    free: dict[int, list[FreeSlot]] = {office_id: [] for office_id in by_id}
-    for office_id, day, start, end, capacity, online, phone, reserve in rows:
-        notice, released, reserve_until = rules[office_id]
-        held_back = max(phone, reserve if start > reserve_until else 0)
-        if start >= notice and day <= released and capacity > online + held_back:
-            free[office_id].append((day, start, end))
-    return free
-
-
-def _run_starts(slots: list[FreeSlot], length: int) -> list[FreeSlot]:
-    """The slots that begin ``length`` consecutive free slots (none across a break, a gap or a day)."""
-    starts = []
-    run = 0
-    previous_end = None
-    for index, (_day, start, end) in enumerate(slots):
-        run = run + 1 if start == previous_end else 1
-        previous_end = end
-        if run >= length:
-            starts.append(slots[index - length + 1])
-    return starts
+    run_end = Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
+    fitting_end = F("start") + datetime.timedelta(minutes=length * rules.slot_minutes)
+    return (
+        Slot.objects.order_by()
+        .filter(office_id__in=office_ids, local_date__range=(first, min(last, rules.released)))
+        .filter(start__gte=rules.notice, capacity__gt=F("booked_online") + held_back)
+        .annotate(run_end=run_end)
+        .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
+    )
 
 
 def free_starts(
     *, office: Office, minutes: int, now: datetime.datetime, first: datetime.date, last: datetime.date
 ) -> dict[datetime.date, list[datetime.datetime]]:
     """The start times (UTC) from first to last where an appointment of ``minutes`` fits online now, per day."""
-    length = minutes // office.slot_minutes
+    fitting = _fitting_starts(
+        office_ids=[office.pk],
+        rules=_OnlineRules.of(office, now),
+        length=minutes // office.slot_minutes,
+        first=first,
+        last=last,
+    )
     days: dict[datetime.date, list[datetime.datetime]] = {}
-    for day, start, _end in _run_starts(
-        _free_slots(offices=[office], first=first, last=last, now=now)[office.pk], length
-    ):
+    for day, start in fitting.order_by("start").values_list("local_date", "start"):
         days.setdefault(day, []).append(start)
     return days
 
 
-# "Earliest anywhere" looks at the next days first and further only for offices without a time there.
-EARLIEST_WINDOWS_DAYS = (3, 14, 400)
+# "Earliest anywhere" looks at the next week first and further only for offices without a time there.
+EARLIEST_WINDOWS_DAYS = (7, 14, 21, 28, 400)
 
 
 def earliest_starts(
     *, minutes_by_office: dict[Office, int], now: datetime.datetime
 ) -> dict[int, datetime.datetime | None]:
-    """Per office id, the earliest start (UTC) where an appointment of that office's length fits online now."""
+    """Per office id, the earliest start (UTC) where an appointment of that office's length fits online now.
+
+    One query per window and group of offices with the same length and rules
+    (usually one group), grouped by office in the database.
+    """
     today = now.astimezone(BERLIN).date()
     earliest: dict[int, datetime.datetime | None] = {office.pk: None for office in minutes_by_office}
-    remaining = list(minutes_by_office)
-    first = today
-    for window in EARLIEST_WINDOWS_DAYS:
-        if not remaining:
-            break
-        last = today + datetime.timedelta(days=window - 1)
-        free = _free_slots(offices=remaining, first=first, last=last, now=now)
-        for office in remaining:
-            starts = _run_starts(free[office.pk], minutes_by_office[office] // office.slot_minutes)
-            if starts:
-                earliest[office.pk] = starts[0][1]
-        remaining = [office for office in remaining if earliest[office.pk] is None]
-        first = last + datetime.timedelta(days=1)
+    groups: dict[tuple[int, _OnlineRules], list[int]] = {}
+    for office, minutes in minutes_by_office.items():
+        groups.setdefault((minutes // office.slot_minutes, _OnlineRules.of(office, now)), []).append(office.pk)
+    for (length, rules), remaining in groups.items():
+        first = today
+        for window in EARLIEST_WINDOWS_DAYS:
+            if not remaining:
+                break
+            last = today + datetime.timedelta(days=window - 1)
+            fitting = _fitting_starts(office_ids=remaining, rules=rules, length=length, first=first, last=last)
+            # Grouped outside the window query: Django would group inside it, before the window is filtered.
+            firsts = Slot.objects.filter(pk__in=fitting.values("pk")).order_by().values_list("office_id")
+            for office_id, start in firsts.annotate(Min("start")):
+                earliest[office_id] = start
+            remaining = [office_id for office_id in remaining if earliest[office_id] is None]
+            first = last + datetime.timedelta(days=1)
     return earliest
 
 
