@@ -399,6 +399,16 @@ def test_a_stale_copy_of_a_moved_appointment_cannot_be_moved_again(office):
     assert units_in_use(office) == 3 and booked(office, MONDAY, "10:00") == 1
 
 
+def test_cancelling_a_stale_copy_twice_changes_nothing_and_logs_no_drift(office, caplog):
+    appointment = book(office, at(MONDAY, "09:00"))
+    stale = Appointment.objects.get(pk=appointment.pk)
+    appointment_cancel(appointment=appointment, now=NOW)
+    with pytest.raises(BookingError):
+        appointment_cancel(appointment=stale, now=NOW)
+    assert units_in_use(office) == 0
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
 def test_booking_codes_are_short_unambiguous_and_tokens_long():
     from booking.models import BOOKING_CODE_ALPHABET, new_booking_code, new_token
 

@@ -23,6 +23,8 @@ from offices.validators import minutes_of
 
 logger = logging.getLogger(__name__)
 
+CHANGED_MEANWHILE = _("This appointment was changed in the meantime. Please look at it again.")
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -280,7 +282,7 @@ def _lock_unchanged(appointment: Appointment) -> Appointment:
     """Lock the appointment's row; refuse if it changed since it was read (someone moved or cancelled it)."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if (locked.start, locked.end, locked.status) != (appointment.start, appointment.end, appointment.status):
-        raise BookingError(_("This appointment was changed in the meantime. Please look at it again."))
+        raise BookingError(CHANGED_MEANWHILE)
     return locked
 
 
@@ -291,6 +293,11 @@ def appointment_cancel(*, appointment: Appointment, now: datetime.datetime) -> A
         raise BookingError(_("This appointment is already cancelled."))
     if appointment.start <= now:
         raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
+    if not Appointment.objects.filter(
+        pk=appointment.pk, start=appointment.start, end=appointment.end, status=appointment.status
+    ).exists():
+        # A stale copy (a second click): refuse before touching any slot. _lock_unchanged below stays the guarantee.
+        raise BookingError(CHANGED_MEANWHILE)
     if appointment.status == Appointment.Status.BOOKED:
         # Slots first, then the appointment: the order slot generation locks them in.
         slots_release(
