@@ -48,7 +48,15 @@ class Slot(models.Model):
                 condition=Q(capacity__gte=F("booked_online") + F("booked_phone")), name="slot_booked_within_capacity"
             ),
         ]
-        indexes = [models.Index(fields=["office", "local_date"])]
+        indexes = [
+            models.Index(fields=["office", "local_date"]),
+            # Availability reads only slots with a free unit (70% of a busy horizon is full).
+            models.Index(
+                fields=["office", "start"],
+                condition=Q(capacity__gt=F("booked_online") + F("booked_phone")),
+                name="slot_with_free_unit",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"

@@ -11,7 +11,7 @@ from django.http import Http404
 from booking.grid import BERLIN
 from booking.models import Slot
 from booking.needs import Need, needs_minutes, offer_durations
-from booking.services.slots import online_free, released_until
+from booking.services.slots import PHONE_FREE, online_free, released_until
 from offices.models import Membership, Office
 from offices.selectors import public_offices
 
@@ -52,6 +52,7 @@ def _fitting_starts(
     return (
         Slot.objects.order_by()
         .filter(office_id__in=office_ids, local_date__range=(first, min(last, rules.released)))
+        .filter(PHONE_FREE)  # the partial index's condition, so the planner can use it
         .filter(start__gte=rules.notice, capacity__gt=F("booked_online") + held_back)
         .annotate(run_end=run_end)
         .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
