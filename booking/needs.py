@@ -110,9 +110,15 @@ def needs_minutes(*, needs: list[Need], durations: dict[int, int], slot_minutes:
     return round_to_grid(sum(durations[need.service.pk] * need.persons for need in needs), slot_minutes)
 
 
-def office_needs_minutes(*, office: Office, needs: list[Need]) -> int:
-    """The office's time for these needs; raises BookingError when the office does not offer them all."""
+def office_durations(*, office: Office, needs: list[Need]) -> dict[int, int]:
+    """The office's minutes per person for each needed service; raises BookingError when it lacks one."""
     durations = offer_durations(needs=needs, offices=[office]).get(office.pk)
     if durations is None:
         raise BookingError(_("This office does not offer all the services you chose."), field="office")
+    return durations
+
+
+def office_needs_minutes(*, office: Office, needs: list[Need]) -> int:
+    """The office's time for these needs; raises BookingError when the office does not offer them all."""
+    durations = office_durations(office=office, needs=needs)
     return needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)

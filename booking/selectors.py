@@ -4,14 +4,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, QuerySet, Sum, Value, When, Window
-from django.db.models.functions import ExtractHour, Greatest, Lead
+from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Min, QuerySet, Sum, Window
+from django.db.models.functions import ExtractHour, Lead
 from django.http import Http404
 
 from booking.grid import BERLIN
 from booking.models import Slot
 from booking.needs import Need, needs_minutes, offer_durations
-from booking.services.slots import PHONE_FREE, online_free, released_until
+from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
 from offices.models import Membership, Office
 from offices.selectors import public_offices
 
@@ -44,9 +44,7 @@ def _fitting_starts(
     the free slot ``length - 1`` places later ends exactly ``length`` slots
     after it, so no break, gap or day lies between.
     """
-    held_back = Greatest(
-        F("booked_phone"), Case(When(start__gt=rules.reserve_until, then=F("phone_reserve")), default=Value(0))
-    )
+    held_back = held_back_from_online(reserve_until=rules.reserve_until)
     run_end = Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
     fitting_end = F("start") + datetime.timedelta(minutes=length * rules.slot_minutes)
     return (

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
-from booking.needs import Need, needs_minutes, offer_durations, office_needs_minutes
+from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
 from booking.services.slots import BookingError, released_until, slots_lock, slots_release, slots_take
 from offices.models import Office
 from offices.validators import minutes_of
@@ -74,11 +74,9 @@ def _lock_address(email: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [email])
 
 
-def _check_address_limit(*, email: str, now: datetime.datetime, excluding: int | None = None) -> None:
+def _check_address_limit(*, email: str, now: datetime.datetime) -> None:
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
     active = Appointment.objects.filter(email=email, status=Appointment.Status.BOOKED, end__gt=now)
-    if excluding is not None:
-        active = active.exclude(pk=excluding)
     if active.count() >= limit:
         raise BookingError(
             _(
@@ -225,9 +223,7 @@ def appointment_book(
     the hold's time ran out, as long as no expiry has released it); without
     a hold, or when it is gone, the units are taken now.
     """
-    durations = offer_durations(needs=needs, offices=[office]).get(office.pk)
-    if durations is None:
-        raise BookingError(_("This office does not offer all the services you chose."), field="office")
+    durations = office_durations(office=office, needs=needs)
     minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
     end = start + datetime.timedelta(minutes=minutes)
     email = contact.email.strip().lower()

@@ -216,15 +216,20 @@ def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
     return local.date() + datetime.timedelta(days=days)
 
 
-def online_reserve(*, office: Office, now: datetime.datetime) -> Case:
-    """The phone reserve that still holds back online bookings: released ``phone_release_hours`` before the slot."""
-    cutoff = now + datetime.timedelta(hours=office.phone_release_hours)
-    return Case(When(start__gt=cutoff, then=F("phone_reserve")), default=Value(0))
+def held_back_from_online(*, reserve_until: datetime.datetime) -> Greatest:
+    """Units of a slot citizens cannot book online: those booked by phone, or the phone reserve while it holds.
+
+    The reserve holds for slots starting after ``reserve_until`` (now plus the
+    office's ``phone_release_hours``).
+    """
+    reserve = Case(When(start__gt=reserve_until, then=F("phone_reserve")), default=Value(0))
+    return Greatest(F("booked_phone"), reserve)
 
 
 def online_free(*, office: Office, now: datetime.datetime) -> Q:
     """Slots with at least one unit a citizen may book online now."""
-    return Q(capacity__gt=F("booked_online") + Greatest(F("booked_phone"), online_reserve(office=office, now=now)))
+    reserve_until = now + datetime.timedelta(hours=office.phone_release_hours)
+    return Q(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=reserve_until))
 
 
 PHONE_FREE = Q(capacity__gt=F("booked_online") + F("booked_phone"))

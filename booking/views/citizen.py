@@ -9,6 +9,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -326,7 +327,7 @@ def extend(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(
             request,
             _("We keep this time for you for another %(minutes)s minutes.")
-            % {"minutes": int((held.expires_at - timezone.now()).total_seconds() // 60) or 1},
+            % {"minutes": settings.BOOKING_HOLD_MINUTES},
         )
     except BookingError as error:
         messages.error(request, error.message)
