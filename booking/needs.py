@@ -122,3 +122,11 @@ def office_needs_minutes(*, office: Office, needs: list[Need]) -> int:
     """The office's time for these needs; raises BookingError when the office does not offer them all."""
     durations = office_durations(office=office, needs=needs)
     return needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
+
+
+def what_to_bring(needs: list[Need]) -> list[str]:
+    """What to bring for all these services, each item once, in the order of the services."""
+    items: list[str] = []
+    for need in needs:
+        items += [item for item in need.service.what_to_bring_items if item not in items]
+    return items

@@ -51,4 +51,7 @@ def refresh_capacity_after_commit(
             today + datetime.timedelta(days=office.horizon_days),
         )
         if start <= end:
-            transaction.on_commit(partial(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat()))
+            # robust: with Redis down the change still stands; the nightly refresh rebuilds the days then.
+            transaction.on_commit(
+                partial(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat()), robust=True
+            )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("appointment/<str:token>/calendar.ics", citizen.ics, name="ics"),
     path("appointment/<str:token>/cancel/", citizen.cancel, name="cancel"),
     path("appointment/<str:token>/move/", citizen.move, name="move"),
+    path("t/<str:token>/", citizen.short_link, name="short"),  # the link in SMS
     # Staff
     path("staff/login/", auth_views.LoginView.as_view(template_name="booking/staff_login.html"), name="staff-login"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),

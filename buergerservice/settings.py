@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ninja",
     "offices",
     "booking",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,35 @@ BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10, minimum=1)  # a chose
 BOOKING_HOLD_EXTENSIONS = env_int("BOOKING_HOLD_EXTENSIONS", 10, minimum=0)  # WCAG 2.2.1: at least ten
 BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)
 
+# Messages to citizens (notifications/): e-mail and SMS through the outbox.
+# Absolute links in messages start with SITE_URL (scheme and host, no trailing slash).
+SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SITE_URL must start with http:// or https://, for example https://termine.example.de.")
+REMINDER_LEAD_HOURS = env_int("REMINDER_LEAD_HOURS", 24, minimum=1)  # e-mail reminder, to those who consented
+SMS_REMINDER_LEAD_MINUTES = env_int("SMS_REMINDER_LEAD_MINUTES", 120, minimum=0)  # 0: no SMS reminders
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 10, minimum=1)
+MESSAGE_RETRY_SECONDS = env_int("MESSAGE_RETRY_SECONDS", 60, minimum=1)  # first retry; doubles up to an hour
+MESSAGES_SWEEP_SECONDS = env_int("MESSAGES_SWEEP_SECONDS", 30, minimum=1)
+# SMS: console (default), file, locmem (tests) or gateway (the HTTP SMS gateway below).
+SMS_BACKEND = env_choice(
+    "SMS_BACKEND",
+    "console",
+    {
+        "console": "notifications.sms.ConsoleBackend",
+        "file": "notifications.sms.FileBackend",
+        "locmem": "notifications.sms.LocmemBackend",
+        "gateway": "notifications.sms.GatewayBackend",
+    },
+)
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "") or ""
+SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "") or ""
+SMS_SENDER = env_str("SMS_SENDER", "Buergeramt") or ""
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
+if SMS_BACKEND.endswith("GatewayBackend") and not (SMS_GATEWAY_URL and SMS_GATEWAY_KEY):
+    raise ImproperlyConfigured("SMS_BACKEND=gateway needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY.")
+
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -138,6 +168,13 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that queues a task after its commit must not hang when Redis is
+# down: give up quickly; the outbox sweep sends what was not queued.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Tasks marked acks_late (the idempotent ones) go back to the queue when a worker dies mid-task.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "buergerservice.celery:HeartbeatScheduler"
 # Beat wakes at least this often, so its heartbeat (see healthcheck.py) stays fresh.
@@ -154,6 +191,12 @@ CELERY_BEAT_SCHEDULE = {
     "expire-holds": {
         "task": "booking.tasks.expire_holds",
         "schedule": 60,
+    },
+    # Sends what is due and unsent: messages whose task never reached Redis,
+    # retries after a temporary failure, and the reminders when their time comes.
+    "send-due-messages": {
+        "task": "notifications.tasks.send_due_messages",
+        "schedule": MESSAGES_SWEEP_SECONDS,
     },
     # Rebuilds every office's grid for its horizon before the morning release.
     "refresh-all-capacity": {

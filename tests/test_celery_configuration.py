@@ -31,3 +31,24 @@ def test_the_daily_holiday_task_keeps_this_and_next_year() -> None:
         sync_public_holidays.delay()
     years = set(PublicHoliday.objects.values_list("date__year", flat=True))
     assert years == {2027, 2028}
+
+
+def test_the_message_sweep_runs_on_beat_and_message_tasks_are_safe_to_deliver_twice() -> None:
+    from notifications.tasks import send_due_messages, send_message
+
+    sweep = settings.CELERY_BEAT_SCHEDULE["send-due-messages"]
+    assert sweep["task"] == send_due_messages.name
+    assert sweep["schedule"] == settings.MESSAGES_SWEEP_SECONDS
+    assert "refresh-all-capacity" in settings.CELERY_BEAT_SCHEDULE  # the slot generation
+    for task in (send_message, send_due_messages):
+        # acks late (re-delivered if a worker dies) is safe only because each send claims its row first
+        assert task.acks_late is True
+        assert 0 < task.soft_time_limit < task.time_limit
+    assert app.conf.task_reject_on_worker_lost is True
+
+
+def test_queueing_gives_up_quickly_when_redis_is_down() -> None:
+    # A web request queues tasks after its commit; it must not hang on a dead broker.
+    assert app.conf.task_publish_retry_policy["max_retries"] <= 1
+    assert app.conf.broker_connection_timeout <= 2
+    assert app.conf.broker_transport_options["socket_connect_timeout"] <= 2

@@ -18,6 +18,8 @@ from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
 from booking.services.slots import BookingError, released_until, slots_lock, slots_release, slots_take
+from notifications.models import Message
+from notifications.services import messages_record
 from offices.models import Office
 from offices.validators import minutes_of
 
@@ -260,6 +262,7 @@ def appointment_book(
             )
             for need in needs
         )
+        messages_record(appointment=appointment, kind=Message.Kind.CONFIRMATION, now=now)
     return appointment
 
 
@@ -282,9 +285,20 @@ def _lock_unchanged(appointment: Appointment) -> Appointment:
     return locked
 
 
+class CancelledBy:
+    CITIZEN = "citizen"
+    OFFICE = "office"
+
+
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, now: datetime.datetime) -> Appointment:
-    """Cancel before the start; the units are free for the next citizen at once."""
+def appointment_cancel(
+    *, appointment: Appointment, now: datetime.datetime, by: str = CancelledBy.CITIZEN, reason: str = ""
+) -> Appointment:
+    """Cancel before the start; the units are free for the next citizen at once.
+
+    The citizen is told in the same transaction (through the outbox), with
+    ``reason`` when the office cancels.
+    """
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingError(_("This appointment is already cancelled."))
     if appointment.start <= now:
@@ -303,6 +317,8 @@ def appointment_cancel(*, appointment: Appointment, now: datetime.datetime) -> A
     locked.status = Appointment.Status.CANCELLED
     locked.cancelled_at = now
     locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+    kind = Message.Kind.CANCELLED_BY_OFFICE if by == CancelledBy.OFFICE else Message.Kind.CANCELLED_BY_CITIZEN
+    messages_record(appointment=locked, kind=kind, now=now, reason=reason)
     return locked
 
 
@@ -349,4 +365,5 @@ def appointment_move(
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
     locked.save(update_fields=["start", "end", "status", "sequence", "updated_at"])
+    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now)
     return locked

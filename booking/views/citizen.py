@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
 from booking.models import Appointment, Hold
-from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes
+from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
 from booking.selectors import free_starts, nearest_free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
@@ -62,13 +62,6 @@ def _needs_or_message(request: HttpRequest, value: str) -> list[Need] | None:
         return None
 
 
-def _what_to_bring(needs: list[Need]) -> list[str]:
-    items: list[str] = []
-    for need in needs:
-        items += [item for item in need.service.what_to_bring_items if item not in items]
-    return items
-
-
 # Step 1: what do you need?
 
 
@@ -90,7 +83,7 @@ def needs(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "booking/needs.html",
-        {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": _what_to_bring(chosen)},
+        {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": what_to_bring(chosen)},
     )
 
 
@@ -296,7 +289,7 @@ def _hold_context(held: Hold) -> dict:
         "office": held.office,
         "chosen": chosen,
         "services": needs_param(chosen),
-        "what_to_bring": _what_to_bring(chosen),
+        "what_to_bring": what_to_bring(chosen),
         "now": timezone.now(),
     }
 
@@ -399,12 +392,20 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             "appointment": appointment,
             "office": appointment.office,
             "chosen": chosen,
-            "what_to_bring": _what_to_bring(chosen),
+            "what_to_bring": what_to_bring(chosen),
             "just_booked": just_booked,
             "changeable": appointment.status != Appointment.Status.CANCELLED and appointment.start > now,
             "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
         },
     )
+
+
+@require_GET
+def short_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The short link in SMS: on to the manage page in the language the appointment was booked in."""
+    appointment = get_object_or_404(Appointment.objects.only("manage_token", "language"), manage_token=token)
+    with translation.override(appointment.language):
+        return redirect(reverse("booking:manage", args=[appointment.manage_token]))
 
 
 @require_GET

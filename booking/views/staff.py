@@ -33,6 +33,7 @@ def capacity_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "office": office,
             "week": week,
             "monday": monday,
+            "query": f"date={monday.isoformat()}",  # keeps the week when switching offices
             "sunday": monday + datetime.timedelta(days=6),
             "previous": monday - datetime.timedelta(days=7),
             "next": monday + datetime.timedelta(days=7),
