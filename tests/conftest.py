@@ -21,11 +21,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("postgres"):
                 item.add_marker(skip)
+    redis_error = _redis_unreachable()
+    if redis_error and os.environ.get("REQUIRE_REDIS") == "1":
+        raise pytest.UsageError(f"REQUIRE_REDIS=1 but Redis is not usable: {redis_error}")
+    if redis_error:
+        skip = pytest.mark.skip(reason=f"needs Redis: {redis_error}")
+        for item in items:
+            if item.get_closest_marker("redis"):
+                item.add_marker(skip)
     if os.environ.get("REQUIRE_BROWSER") != "1" and not shutil.which(CHROMIUM):
         skip = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}: apt-get install chromium")
         for item in items:
             if item.get_closest_marker("browser"):
                 item.add_marker(skip)
+
+
+def _redis_unreachable() -> str:
+    """Why tests marked ``redis`` cannot run ("" when they can)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return "set REDIS_URL=redis://..."
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"{url}: {error}"
+    return ""
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -14,6 +14,12 @@ class SmtpScript:
     rcpt: str = "250 OK"
     data: str = "250 OK queued"
     received: list[bytes] = field(default_factory=list)
+    # While cleared, the server takes the message and then keeps the sender waiting (a hung mail server).
+    answer: threading.Event = field(default_factory=threading.Event)
+    waiting: int = 0
+
+    def __post_init__(self) -> None:
+        self.answer.set()
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -37,6 +43,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 body = b""
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     body += chunk
+                if not self.script.answer.is_set():
+                    self.script.waiting += 1
+                    self.script.answer.wait()
+                    return  # the sender is gone by now
                 if self.script.data.startswith("2"):
                     self.script.received.append(body)
                 self._say(self.script.data)

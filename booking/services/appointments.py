@@ -2,8 +2,9 @@
 
 Lock order, everywhere, so that no two of these can deadlock:
 the per-address lock, then holds, then slots (in start order), then
-appointments. Slot generation takes slots before holds but skips holds
-that are locked.
+appointments, then their messages (notifications.services.messages_record,
+called last in each change's transaction). Slot generation takes slots
+before holds but skips holds that are locked.
 """
 
 import datetime

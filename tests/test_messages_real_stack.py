@@ -1,0 +1,252 @@
+"""Messages with the real stack: Celery worker processes on Redis, the web server as its own process, PostgreSQL.
+
+These tests start programs, so they take seconds each. They need PostgreSQL
+and Redis (CI provides both and fails rather than skips without them).
+"""
+
+import datetime
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from icalendar import Calendar
+
+from booking.grid import BERLIN
+from booking.models import Appointment
+from booking.needs import needs_from_param
+from booking.services.appointments import Contact, appointment_book
+from notifications.models import Message
+from notifications.services import SENDING_LEASE, message_send
+from tests import realstack
+from tests.factories import bookable_office, offer
+from tests.smtp import SmtpScript, smtp_server
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def next_weekday(days_ahead: int) -> datetime.date:
+    day = timezone.localdate() + datetime.timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+@pytest.fixture
+def day() -> datetime.date:
+    return next_weekday(3)
+
+
+@pytest.fixture
+def office(day: datetime.date):  # type: ignore[no-untyped-def]
+    office = bookable_office(counters=1, first=day, last=day, name_de="Bürgerbüro Mitte")
+    offer(office, "personalausweis", 15, name_de="Personalausweis")
+    return office
+
+
+def book_through_the_pages(base: str, office, day: datetime.date) -> str:  # type: ignore[no-untyped-def]
+    """A citizen's way through the booking pages, without JavaScript; returns the manage page's URL."""
+    browser = realstack.Browser(base)
+    browser.get(f"/book/at/{office.slug}/?services=personalausweis&date={day.isoformat()}")
+    assert "10:00" in browser.page
+    browser.post(f"/book/at/{office.slug}/hold/", {"services": "personalausweis", "start": f"{day}T10:00"})
+    assert "/book/hold/" in browser.url, browser.url
+    browser.post(
+        browser.url,
+        {"name": "Erika Mustermann", "email": "erika@example.org", "phone": "", "language": "de", "next": "check"},
+    )
+    assert browser.url.endswith("/check/"), browser.url
+    browser.post(browser.url, {})
+    assert "/appointment/" in browser.url, browser.url
+    assert "Ihr Termin ist gebucht" in browser.page
+    return browser.url
+
+
+def the_ics(email) -> Calendar:  # type: ignore[no-untyped-def]
+    (part,) = [part for part in email.walk() if part.get_content_type() == "text/calendar"]
+    return Calendar.from_ical(part.get_payload(decode=True))
+
+
+def test_a_real_worker_sends_the_confirmation_of_a_booking_made_through_the_web(  # type: ignore[no-untyped-def]
+    office, day, tmp_path: Path
+) -> None:
+    env = realstack.environment(tmp_path, redis_url=realstack.redis_url_for_this_test_process())
+    with (
+        realstack.celery_worker(env, "worker", log=tmp_path / "worker.log"),
+        realstack.web_server(env, log=tmp_path / "web.log") as base,
+    ):
+        manage_url = book_through_the_pages(base, office, day)
+        (email,) = realstack.wait_until(
+            lambda: realstack.emails_in(tmp_path / "mail"), timeout=60, what="the confirmation e-mail"
+        )
+    appointment = Appointment.objects.get()
+    assert manage_url.endswith(f"/appointment/{appointment.manage_token}/")
+    assert email["To"] == "erika@example.org"
+    assert appointment.booking_code in email["Subject"]
+    event = the_ics(email).walk("VEVENT")[0]
+    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN)
+    assert event.decoded("dtstart") == start
+    assert event.decoded("dtend") == start + datetime.timedelta(minutes=15)
+    message = Message.objects.get()
+    assert (message.status, message.attempts) == (Message.Status.SENT, 1)
+    assert "send_message" in (tmp_path / "worker.log").read_text()
+
+
+def test_with_redis_unreachable_the_booking_succeeds_and_the_sweep_sends_it_once_redis_is_back(  # type: ignore[no-untyped-def]
+    office, day, tmp_path: Path
+) -> None:
+    down = realstack.environment(tmp_path, redis_url=realstack.UNREACHABLE_REDIS)
+    with realstack.web_server(down, log=tmp_path / "web.log") as base:
+        started = datetime.datetime.now(tz=datetime.UTC)
+        book_through_the_pages(base, office, day)
+        took = datetime.datetime.now(tz=datetime.UTC) - started
+    assert took < datetime.timedelta(seconds=20), took
+    message = Message.objects.get()
+    assert message.status == Message.Status.PENDING  # recorded, not lost, not sent
+    assert "could not queue message" in (tmp_path / "web.log").read_text()
+    assert realstack.emails_in(tmp_path / "mail") == []
+
+    back = realstack.environment(tmp_path, redis_url=realstack.redis_url_for_this_test_process())
+    with realstack.celery_worker(back, "worker", beat=True, log=tmp_path / "worker.log"):
+        (email,) = realstack.wait_until(
+            lambda: realstack.emails_in(tmp_path / "mail"), timeout=60, what="the sweep to send the confirmation"
+        )
+    assert Appointment.objects.get().booking_code in email["Subject"]
+    assert Message.objects.get().status == Message.Status.SENT
+    assert "send_due_messages" in (tmp_path / "worker.log").read_text()
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # send_task goes to Redis: wanted here
+def test_two_workers_racing_on_the_same_due_reminder_send_it_once(office, day, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN)
+    appointment = appointment_book(
+        office=office,
+        start=start,
+        needs=needs_from_param("personalausweis"),
+        contact=Contact(name="Erika Mustermann", email="erika@example.org", reminders_consent=True),
+        now=timezone.now(),
+    )
+    Message.objects.filter(kind=Message.Kind.CONFIRMATION).update(status=Message.Status.SENT, sent_at=timezone.now())
+    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
+    Message.objects.filter(pk=reminder.pk).update(due_at=timezone.now())  # due now
+    env = realstack.environment(tmp_path, redis_url=realstack.redis_url_for_this_test_process())
+    from buergerservice.celery import app
+
+    with (
+        realstack.celery_worker(env, "one", beat=True, log=tmp_path / "one.log"),
+        realstack.celery_worker(env, "two", log=tmp_path / "two.log"),
+    ):
+        for name in ("one", "two"):
+            realstack.wait_until(
+                lambda name=name: "ready." in (tmp_path / f"{name}.log").read_text(), timeout=60, what=f"worker {name}"
+            )
+        # Both workers get the same reminder many times over (re-queued, re-delivered), and beat's sweep too.
+        with app.connection_for_write(env["REDIS_URL"]) as broker:
+            for _n in range(20):
+                app.send_task("notifications.tasks.send_message", args=[reminder.pk], connection=broker)
+        realstack.wait_until(
+            lambda: Message.objects.get(pk=reminder.pk).status == Message.Status.SENT, timeout=60, what="the reminder"
+        )
+        realstack.wait_until(
+            lambda: all(
+                "notifications.tasks.send_message" in path.read_text()
+                for path in (tmp_path / "one.log", tmp_path / "two.log")
+            ),
+            timeout=60,
+            what="both workers to take some of the copies",
+        )
+    reminders = [email for email in realstack.emails_in(tmp_path / "mail") if "Erinnerung" in email["Subject"]]
+    assert len(reminders) == 1
+    assert reminders[0]["Subject"].strip().startswith("Erinnerung: Ihr Termin am")
+    assert appointment.booking_code in reminders[0].get_body(preferencelist=("plain",)).get_content()
+    assert Message.objects.get(pk=reminder.pk).attempts == 1
+
+
+def test_parallel_senders_on_postgresql_claim_a_message_once(office, day) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    appointment_book(
+        office=office,
+        start=datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN),
+        needs=needs_from_param("personalausweis"),
+        contact=Contact(name="Erika Mustermann", email="erika@example.org"),
+        now=timezone.now(),
+    )
+    # The commit queued and (eager Celery in this process) sent it; make it due again for the race.
+    Message.objects.update(status=Message.Status.PENDING, attempts=0, sent_at=None)
+    mail.outbox.clear()
+    message = Message.objects.get()
+    barrier = threading.Barrier(12)
+    outcomes: list[object] = []
+
+    def sender() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(message_send(message_id=message.pk, now=timezone.now()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 12
+    assert [outcome.status for outcome in outcomes if outcome is not None] == [Message.Status.SENT]
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_worker_killed_while_sending_loses_no_confirmation_and_sends_no_reminder_twice(  # type: ignore[no-untyped-def]
+    office, day, tmp_path: Path
+) -> None:
+    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN)
+    appointment_book(
+        office=office,
+        start=start,
+        needs=needs_from_param("personalausweis"),
+        contact=Contact(name="Erika Mustermann", email="erika@example.org", reminders_consent=True),
+        now=timezone.now(),
+    )
+    # Both due now and unsent (this process's eager Celery already sent the confirmation at commit).
+    Message.objects.update(status=Message.Status.PENDING, attempts=0, sent_at=None, due_at=timezone.now())
+    confirmation = Message.objects.get(kind=Message.Kind.CONFIRMATION)
+    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
+    script = SmtpScript()
+    script.answer.clear()  # the mail server takes the data and hangs
+    from buergerservice.celery import app
+
+    with smtp_server(script) as port:
+        env = realstack.environment(
+            tmp_path,
+            redis_url=realstack.redis_url_for_this_test_process(),
+            EMAIL_BACKEND="smtp",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(port),
+            EMAIL_TIMEOUT="120",
+        )
+        with realstack.celery_worker(env, "doomed", log=tmp_path / "doomed.log") as worker:
+            with app.connection_for_write(env["REDIS_URL"]) as broker:
+                for message in (confirmation, reminder):
+                    app.send_task("notifications.tasks.send_message", args=[message.pk], connection=broker)
+            realstack.wait_until(lambda: script.waiting == 2, timeout=60, what="both sends to hang")
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+        assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENDING}
+        # Ten minutes pass (the lease): the next sweep decides.
+        Message.objects.update(claimed_at=timezone.now() - SENDING_LEASE - datetime.timedelta(seconds=1))
+        script.answer.set()
+        with realstack.celery_worker(env, "next", beat=True, log=tmp_path / "next.log"):
+            realstack.wait_until(
+                lambda: Message.objects.get(pk=confirmation.pk).status == Message.Status.SENT,
+                timeout=60,
+                what="the confirmation to be sent again",
+            )
+    assert len(script.received) == 1  # the confirmation; the reminder is not risked twice
+    reminder.refresh_from_db()
+    assert reminder.status == Message.Status.FAILED
+    assert "unterbrochen" in reminder.last_error
+    assert Message.objects.get(pk=confirmation.pk).attempts == 2
