@@ -198,6 +198,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_due_messages",
         "schedule": MESSAGES_SWEEP_SECONDS,
     },
+    # Reminders are recorded with each booking and sent by the sweep; this
+    # hourly pass adds any an appointment should have but lacks.
+    "plan-reminders": {
+        "task": "notifications.tasks.plan_reminders",
+        "schedule": crontab(minute=5),
+    },
     # Rebuilds every office's grid for its horizon before the morning release.
     "refresh-all-capacity": {
         "task": "booking.tasks.refresh_all_capacity",

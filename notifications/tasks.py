@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from notifications.services import message_send, messages_due_exist, messages_send_due
+from notifications.services import message_send, messages_due_exist, messages_send_due, reminders_plan
 
 
 # acks_late: a worker that dies mid-task has the task delivered again; the claim
@@ -26,3 +26,9 @@ def send_due_messages() -> int:
     if handled and messages_due_exist(now=timezone.now()):
         send_due_messages.delay()
     return handled
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
+def plan_reminders() -> int:
+    """Beat, hourly: reminders for booked appointments that lack one (idempotent)."""
+    return reminders_plan(now=timezone.now())

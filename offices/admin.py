@@ -118,7 +118,17 @@ class ClosureInline(TranslationTabularInline):
 
 @admin.register(Office)
 class OfficeAdmin(TranslationAdmin):
-    list_display = ["name", "kind", "postal_code", "slot_minutes", "service_count", "step_free", "active", "capacity"]
+    list_display = [
+        "name",
+        "kind",
+        "postal_code",
+        "slot_minutes",
+        "service_count",
+        "step_free",
+        "active",
+        "capacity",
+        "message_list",
+    ]
     list_filter = ["kind", "active", "step_free"]
     search_fields = ["name_de", "name_en", "slug", "street", "postal_code", "city"]
     prepopulated_fields = {"slug": ("name_de",)}
@@ -164,6 +174,12 @@ class OfficeAdmin(TranslationAdmin):
     @admin.display(description=_("capacity"))
     def capacity(self, office: Office) -> str:
         return format_html('<a href="{}">{}</a>', reverse("booking:capacity", args=[office.slug]), _("Overview"))
+
+    @admin.display(description=_("messages"))
+    def message_list(self, office: Office) -> str:
+        # The failed ones first: they did not reach a citizen.
+        url = reverse("notifications:office-messages", args=[office.slug])
+        return format_html('<a href="{}">{}</a>', url, _("Failed and sent"))
 
 
 @admin.register(Category)

@@ -92,3 +92,13 @@ def admin_client(client: Client, administrator: AbstractBaseUser) -> Client:
 def citizen_user(db: None) -> AbstractBaseUser:
     """Someone with an account but no staff rights (citizens need no account at all)."""
     return UserFactory(username="citizen")
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in German: a request to an /en/ page leaves English active in the thread."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

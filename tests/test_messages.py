@@ -613,3 +613,33 @@ def test_the_manage_page_offers_the_cancelling_calendar_file_after_a_cancellatio
     assert ics_url in page
     calendar = Calendar.from_ical(client.get(ics_url).content)
     assert calendar["METHOD"] == "CANCEL"
+
+
+def test_the_admin_office_list_links_to_each_office_message_list(office, admin_client) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get(reverse("admin:offices_office_changelist")).content.decode()
+    assert f'href="/staff/messages/{office.slug}/"' in page
+
+
+def test_the_hourly_pass_adds_missing_reminders_once(office) -> None:  # type: ignore[no-untyped-def]
+    from notifications.services import reminders_plan
+
+    appointment = book(office, at(MONDAY, "09:00"), reminders_consent=True)
+    cancelled = book(office, at(MONDAY, "10:00"), email="max@example.org", reminders_consent=True)
+    appointment_cancel(appointment=cancelled, now=NOW)
+    Message.objects.filter(kind=Kind.REMINDER).delete()  # e.g. booked before reminders existed
+    now = at(MONDAY, "09:00") - datetime.timedelta(days=2)
+    assert reminders_plan(now=now) == 1
+    (reminder,) = Message.objects.filter(kind=Kind.REMINDER)
+    assert (reminder.appointment, reminder.due_at) == (appointment, at(MONDAY, "09:00") - datetime.timedelta(hours=24))
+    assert reminders_plan(now=now) == 0
+    assert Message.objects.filter(kind=Kind.REMINDER).count() == 1
+
+
+def test_the_database_refuses_a_second_reminder_for_the_same_version(office) -> None:  # type: ignore[no-untyped-def]
+    from django.db import IntegrityError
+
+    book(office, at(MONDAY, "09:00"), reminders_consent=True)
+    reminder = Message.objects.get(kind=Kind.REMINDER)
+    reminder.pk = None
+    with pytest.raises(IntegrityError):
+        reminder.save()
