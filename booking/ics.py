@@ -6,10 +6,13 @@ update or remove the entry they already have. Times are in Europe/Berlin
 with its VTIMEZONE.
 """
 
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from booking.grid import BERLIN
 from booking.models import Appointment
@@ -52,6 +55,10 @@ def appointment_ics(appointment: Appointment) -> bytes:
             ),
         )
         event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        # RFC 5546 wants an organizer on cancellations; some calendar programs ignore one without it.
+        organizer = vCalAddress(f"mailto:{office.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+        organizer.params["cn"] = office.name
+        event.add("organizer", organizer)
         calendar.add_component(event)
         calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -116,7 +116,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.
 REDIS_URL = env_str("REDIS_URL", "") or ""
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
@@ -171,7 +177,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that queues a task after its commit must not hang when Redis is
 # down: give up quickly; the outbox sweep sends what was not queued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# socket_timeout also covers a Redis that accepts connections but never answers;
+# it stays above the 1 s a worker's BRPOP waits for the next task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 3, "socket_keepalive": True}
+# Several installations (or test runs) can share one Redis, each on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery") or "celery"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # Tasks marked acks_late (the idempotent ones) go back to the queue when a worker dies mid-task.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

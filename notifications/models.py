@@ -46,7 +46,7 @@ class Message(models.Model):
     start = models.DateTimeField(_("appointment start"))
     end = models.DateTimeField(_("appointment end"))
     sequence = models.PositiveIntegerField(_("calendar sequence"))
-    reason = models.CharField(_("reason given"), max_length=300, blank=True)
+    reason = models.TextField(_("reason given"), blank=True)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField(_("due at"))  # not before; after a temporary failure, the next attempt

@@ -25,8 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -40,7 +41,14 @@ from booking.ics import appointment_ics
 from booking.models import Appointment
 from booking.needs import Need, what_to_bring
 from notifications.models import Message
-from notifications.sms import PermanentSmsError, mobile_number, send_sms, sms_length, sms_length_reason
+from notifications.sms import (
+    PermanentSmsError,
+    UncertainSmsError,
+    mobile_number,
+    send_sms,
+    sms_length,
+    sms_length_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +63,10 @@ MAX_RETRY_DELAY = datetime.timedelta(hours=1)
 
 class PermanentMailError(Exception):
     """The mail server refused this message for good (e.g. the address does not exist)."""
+
+
+class UncertainDelivery(Exception):
+    """The message was handed over (or was being handed over) when sending failed: it may have arrived."""
 
 
 # Recording ---------------------------------------------------------------------------------------
@@ -101,8 +113,8 @@ def _message(appointment: Appointment, **fields: object) -> Message:
     )
 
 
-def reminders_plan(*, now: datetime.datetime, days: int = 3) -> int:
-    """Safety net (beat, hourly): every booked appointment of the next ``days`` gets the reminders it should have.
+def reminders_plan(*, now: datetime.datetime) -> int:
+    """Safety net (beat, hourly): every booked appointment gets the reminders it should have and lacks.
 
     Covers appointments whose reminders were not recorded with the booking
     (booked before reminders existed, or the lead time setting grew).
@@ -114,8 +126,9 @@ def reminders_plan(*, now: datetime.datetime, days: int = 3) -> int:
             status=Appointment.Status.BOOKED,
             reminders_consent=True,
             start__gt=now,
-            start__lte=now + datetime.timedelta(days=days),
-        )
+            # Later appointments' reminders are not due before the next hourly runs.
+            start__lte=now + datetime.timedelta(hours=settings.REMINDER_LEAD_HOURS + 24),
+        ).order_by("pk")
     )
     planned = set(
         Message.objects.filter(kind=Kind.REMINDER, appointment__in=appointments).values_list(
@@ -292,18 +305,45 @@ def message_deliver(*, message: Message, now: datetime.datetime) -> Outcome:
         stale_reason = _reminder_obsolete(message=message, now=now)
         if stale_reason:
             return _finish(message, Message.Status.WITHDRAWN, last_error=stale_reason)
+    elif _overtaken(message):
+        # A later change already went out on this channel (this one was waiting
+        # for a retry): arriving now, it would contradict what the citizen knows.
+        return _finish(message, Message.Status.WITHDRAWN, last_error=_("A later change was sent first."))
     try:
         note = _send(message)
     except (PermanentMailError, PermanentSmsError) as error:
-        logger.warning("message %s failed permanently: %s", message.pk, error)
+        # Logged without the text: it may hold the citizen's address.
+        logger.warning("message %s failed permanently (%s)", message.pk, type(error).__name__)
         return _finish(message, Message.Status.FAILED, last_error=str(error))
-    except Exception as error:  # network, timeouts, 4xx answers, a template error: try again later
-        logger.warning("message %s failed (attempt %s): %s", message.pk, message.attempts, error, exc_info=True)
+    except (UncertainDelivery, UncertainSmsError, SoftTimeLimitExceeded) as error:
+        logger.warning("message %s: unknown whether it arrived (%s)", message.pk, type(error).__name__)
+        if message.kind == Kind.REMINDER:
+            # It may have arrived: a reminder is rather missing than doubled.
+            return _finish(
+                message,
+                Message.Status.FAILED,
+                last_error=_describe(error) + " " + _("Not sent again, so that no reminder arrives twice."),
+            )
+        return _retry_or_fail(message=message, now=now, error=_describe(error))  # a change must arrive
+    except Exception as error:  # refused connections, 4xx answers, a template error: nothing left, try again
+        logger.warning("message %s failed, attempt %s (%s)", message.pk, message.attempts, type(error).__name__)
         return _retry_or_fail(message=message, now=now, error=_describe(error))
     return _finish(message, Message.Status.SENT, sent_at=timezone.now(), note=note)
 
 
+def _overtaken(message: Message) -> bool:
+    return Message.objects.filter(
+        appointment_id=message.appointment_id,
+        channel=message.channel,
+        kind__in=CHANGE_KINDS,
+        status=Message.Status.SENT,
+        pk__gt=message.pk,
+    ).exists()
+
+
 def _reminder_obsolete(*, message: Message, now: datetime.datetime) -> str:
+    # Checked after the claim: a cancellation that commits between this read
+    # and the hand-over (milliseconds) still sees its reminder go out.
     appointment = Appointment.objects.only("status", "start", "sequence").get(pk=message.appointment_id)
     if appointment.status != Appointment.Status.BOOKED:
         return _("The appointment is no longer booked.")
@@ -345,7 +385,16 @@ def _send(message: Message) -> str:
             send_sms(to=message.recipient, text=text)
             return sms_length_reason(sms_length(text))
         email = message_email(message=message, appointment=appointment)
+    _send_email(email)
+    return ""
+
+
+def _send_email(email: EmailMultiAlternatives) -> None:
+    """Send one e-mail, telling apart failures before the hand-over (safe to repeat) from those during it."""
+    connection = get_connection()
+    connection.open()  # connecting and signing in: nothing is handed over if this fails
     try:
+        email.connection = connection
         email.send()
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _response in error.recipients.values()]
@@ -355,8 +404,14 @@ def _send(message: Message) -> str:
     except smtplib.SMTPDataError as error:
         if error.smtp_code >= 500:
             raise PermanentMailError(f"message refused: {error.smtp_code} {error.smtp_error!r}") from error
-        raise
-    return ""
+        raise  # a 4xx answer: the server said it did not take it
+    except smtplib.SMTPSenderRefused:
+        raise  # refused before the data: nothing was handed over
+    except Exception as error:
+        # A timeout or a dropped connection while the message was on its way.
+        raise UncertainDelivery(_describe(error)) from error
+    finally:
+        connection.close()
 
 
 def _first_response(error: smtplib.SMTPRecipientsRefused) -> str:

@@ -60,6 +60,14 @@ class TemporarySmsError(SmsError):
     """Not sent now, but the same SMS may go through later (network, timeout, gateway busy)."""
 
 
+class UncertainSmsError(TemporarySmsError):
+    """The request may have reached the gateway, but it did not say whether it sent the SMS.
+
+    Worth another attempt for a message that must arrive; not for one that
+    must never arrive twice (a reminder).
+    """
+
+
 class PermanentSmsError(SmsError):
     """Not sent, and sending the same SMS again cannot help (bad number, rejected text, refused request)."""
 
@@ -362,10 +370,13 @@ class GatewayBackend:
         except urllib.error.URLError as error:
             # Refused, unresolvable, TLS failure or a connect timeout ("timed out").
             raise TemporarySmsError(f"gateway unreachable: {self._redacted(error.reason)}") from error
+        # urllib wraps failures while connecting and sending in URLError (above);
+        # what fails after that, while waiting for or reading the answer, leaves
+        # open whether the gateway sent the SMS.
         except TimeoutError as error:
-            raise TemporarySmsError(f"gateway did not answer within {self._timeout} s") from error
+            raise UncertainSmsError(f"gateway did not answer within {self._timeout} s") from error
         except (OSError, HTTPException) as error:
-            raise TemporarySmsError(f"connection to the gateway failed: {self._redacted(error)}") from error
+            raise UncertainSmsError(f"connection to the gateway failed: {self._redacted(error)}") from error
 
     @staticmethod
     def _http_status_error(status: int) -> SmsError:
@@ -380,14 +391,14 @@ class GatewayBackend:
         try:
             answer = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise TemporarySmsError(f"gateway answered HTTP {status} without a readable return code") from None
+            raise UncertainSmsError(f"gateway answered HTTP {status} without a readable return code") from None
         # JSON answers carry the code in "success"; the legacy text answer is the bare code.
         if isinstance(answer, dict):
             code = str(answer.get("success", ""))
         elif isinstance(answer, int):
             code, answer = str(answer), {}
         else:
-            raise TemporarySmsError(f"gateway answered HTTP {status} without a readable return code")
+            raise UncertainSmsError(f"gateway answered HTTP {status} without a readable return code")
         if code not in _SENT_CODES:
             raise self._return_code_error(code)
         message = self._message_for(answer, to=to)

@@ -12,9 +12,11 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -28,14 +30,44 @@ ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
-def redis_url_for_this_test_process() -> str:
-    """A Redis database of this pytest process's own (xdist workers must not eat each other's tasks), emptied."""
-    base = urllib.parse.urlsplit(os.environ["REDIS_URL"])
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    number = 10 + int(re.sub(r"\D", "", worker) or "0") % 6
-    url = f"{base.scheme}://{base.netloc}/{number}"
-    redis.Redis.from_url(url).flushdb()
-    return url
+@contextmanager
+def celery_queue() -> Iterator[str]:
+    """A Celery queue of this test's own on the shared Redis (parallel runs must not take each other's tasks)."""
+    name = f"test-{uuid.uuid4().hex}"
+    try:
+        yield name
+    finally:
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client.delete(name, *client.keys(f"*{name}*"))
+
+
+@contextmanager
+def silent_redis() -> Iterator[str]:
+    """A port that accepts connections and never answers (a hung Redis); yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join()
+        for connection_ in held:
+            connection_.close()
+        listener.close()
 
 
 def database_url() -> str:
@@ -45,7 +77,7 @@ def database_url() -> str:
     return f"postgres://{credentials}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def environment(tmp: Path, *, redis_url: str, **extra: str) -> dict[str, str]:
+def environment(tmp: Path, *, queue: str, redis_url: str | None = None, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_", "REQUIRE_"))}
     env.update(
         {
@@ -53,7 +85,8 @@ def environment(tmp: Path, *, redis_url: str, **extra: str) -> dict[str, str]:
             "DEBUG": "1",
             "SECRET_KEY": "real-stack-tests-only",
             "DATABASE_URL": database_url(),
-            "REDIS_URL": redis_url,
+            "REDIS_URL": redis_url or os.environ["REDIS_URL"],
+            "CELERY_QUEUE": queue,
             "VAR_DIR": str(tmp / "var"),
             "EMAIL_BACKEND": "file",
             "EMAIL_FILE_PATH": str(tmp / "mail"),

@@ -1,7 +1,7 @@
 """The outbox: confirmations, reminders, moves and cancellations by e-mail and SMS, sent once, retried, visible."""
 
 import datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 
 import pytest
 import time_machine
@@ -643,3 +643,78 @@ def test_the_database_refuses_a_second_reminder_for_the_same_version(office) -> 
     reminder.pk = None
     with pytest.raises(IntegrityError):
         reminder.save()
+
+
+def use_smtp(settings, port: int) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+
+
+def test_when_the_mail_server_hangs_after_the_data_a_reminder_is_given_up_but_a_change_is_retried(  # type: ignore[no-untyped-def]
+    office, settings
+) -> None:
+    script = SmtpScript()
+    script.answer.clear()  # takes the message, then never answers: did it arrive?
+    settings.EMAIL_TIMEOUT = 1
+    with smtp_server(script) as port:
+        use_smtp(settings, port)
+        book(office, at(MONDAY, "09:00"), reminders_consent=True)
+        Message.objects.update(due_at=NOW)
+        assert messages_send_due(now=NOW) == 2
+        script.answer.set()
+    confirmation = Message.objects.get(kind=Kind.CONFIRMATION)
+    reminder = Message.objects.get(kind=Kind.REMINDER)
+    assert (confirmation.status, confirmation.due_at) == (Status.PENDING, NOW + datetime.timedelta(minutes=1))
+    assert "timed out" in confirmation.last_error
+    assert reminder.status == Status.FAILED
+    assert "Nicht noch einmal gesendet" in reminder.last_error
+
+
+def test_a_reminder_that_never_reached_the_mail_server_is_tried_again(office, settings) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    use_smtp(settings, closed_port)
+    book(office, at(MONDAY, "09:00"), reminders_consent=True)
+    Message.objects.update(due_at=NOW)
+    messages_send_due(now=NOW)
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.PENDING}
+    assert "ConnectionRefusedError" in Message.objects.get(kind=Kind.REMINDER).last_error
+
+
+def test_a_change_waiting_for_a_retry_is_dropped_once_a_later_change_went_out(  # type: ignore[no-untyped-def]
+    office, settings
+) -> None:
+    script = SmtpScript(data="421 4.7.0 busy")
+    with smtp_server(script) as port:
+        use_smtp(settings, port)
+        appointment = book(office, at(MONDAY, "09:00"))
+        messages_send_due(now=NOW)  # the confirmation waits for its retry
+        script.data = "250 OK"
+        appointment_move(appointment=appointment, start=at(MONDAY, "14:00"), now=NOW)
+        moved = Message.objects.get(kind=Kind.MOVED)
+        assert message_send(message_id=moved.pk, now=NOW).status == Status.SENT
+        messages_send_due(now=NOW + datetime.timedelta(minutes=5))
+    confirmation = Message.objects.get(kind=Kind.CONFIRMATION)
+    assert (confirmation.status, confirmation.last_error) == (
+        Status.WITHDRAWN,
+        "Eine spätere Änderung wurde zuerst gesendet.",
+    )
+    (received,) = script.received
+    assert "verschoben auf 23. November 2026 um 14:00" in message_from_bytes(received, policy=policy.default)["Subject"]
+
+
+def test_names_are_escaped_in_html_but_not_in_subjects_or_plain_text(office) -> None:  # type: ignore[no-untyped-def]
+    office.name_de = "Bürgerbüro Nord & Süd"
+    office.save()
+    appointment = book(office, at(MONDAY, "09:00"), name="<b>Eve</b> & Co", reminders_consent=True)
+    messages_send_due(now=NOW)
+    messages_send_due(now=appointment.start - datetime.timedelta(hours=24))
+    confirmation, reminder = mail.outbox
+    assert reminder.subject.endswith("Bürgerbüro Nord & Süd")
+    assert "Hallo <b>Eve</b> & Co," in confirmation.body
+    html = confirmation.alternatives[0][0]
+    assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in html and "<b>Eve</b>" not in html
+    assert "Bürgerbüro Nord &amp; Süd" in html

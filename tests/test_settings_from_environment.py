@@ -132,14 +132,15 @@ def test_malformed_values_stop_start_up_with_a_clear_message(tmp_path: Path, env
     assert message in refusal(tmp_path, **env)
 
 
-def test_the_deployment_check_passes_with_production_values(tmp_path: Path) -> None:
+def deploy_check(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = clean_environment(
         tmp_path,
         SECRET_KEY="k7#Qp2vLx9!mZr4sT8wYb1nC6dF3gH0jK5aE-uI_oPq+Wz8Rt3Yv6Nm1Bx4",
         ALLOWED_HOSTS="termine.musterstadt.de",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **extra,
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -147,5 +148,15 @@ def test_the_deployment_check_passes_with_production_values(tmp_path: Path) -> N
         text=True,
         check=False,
     )
+
+
+def test_the_deployment_check_passes_with_production_values(tmp_path: Path) -> None:
+    result = deploy_check(tmp_path, REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_deployment_check_warns_when_no_redis_would_send_reminders(tmp_path: Path) -> None:
+    result = deploy_check(tmp_path)
+    assert result.returncode == 1
+    assert "notifications.W001" in result.stderr + result.stdout

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('start', models.DateTimeField(verbose_name='appointment start')),
                 ('end', models.DateTimeField(verbose_name='appointment end')),
                 ('sequence', models.PositiveIntegerField(verbose_name='calendar sequence')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason given')),
+                ('reason', models.TextField(blank=True, verbose_name='reason given')),
                 ('status', models.CharField(choices=[('pending', 'waiting to be sent'), ('sending', 'being sent'), ('sent', 'sent'), ('failed', 'failed'), ('withdrawn', 'not needed any more')], default='pending', max_length=20, verbose_name='status')),
                 ('due_at', models.DateTimeField(verbose_name='due at')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
