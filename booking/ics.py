@@ -6,18 +6,32 @@ update or remove the entry they already have. Times are in Europe/Berlin
 with its VTIMEZONE.
 """
 
+import datetime
+import functools
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from booking.grid import BERLIN
 from booking.models import Appointment
 
 PRODID = "-//Buergerservice//Appointments//DE"
+
+
+@functools.cache
+def _berlin_vtimezone(year: int) -> Timezone:
+    """Europe/Berlin's transitions around ``year``, built once per process and year.
+
+    The full 1970–2038 component took ~3 ms to build and ~1.4 ms to write, the
+    rest of a calendar file 0.2 ms.
+    """
+    return Timezone.from_tzinfo(
+        BERLIN, first_date=datetime.date(year - 1, 1, 1), last_date=datetime.date(year + 2, 1, 1)
+    )
 
 
 def appointment_uid(appointment: Appointment) -> str:
@@ -60,5 +74,5 @@ def appointment_ics(appointment: Appointment) -> bytes:
         organizer.params["cn"] = office.name
         event.add("organizer", organizer)
         calendar.add_component(event)
-        calendar.add_missing_timezones()
+        calendar.add_component(_berlin_vtimezone(appointment.start.astimezone(BERLIN).year))
     return calendar.to_ical()
