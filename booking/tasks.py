@@ -1,12 +1,11 @@
 import datetime
-from functools import partial
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
 from booking.services.appointments import holds_expire
 from booking.services.slots import capacity_refresh
+from buergerservice.celery import after_commit
 from offices.models import Office
 
 
@@ -51,7 +50,5 @@ def refresh_capacity_after_commit(
             today + datetime.timedelta(days=office.horizon_days),
         )
         if start <= end:
-            # robust: with Redis down the change still stands; the nightly refresh rebuilds the days then.
-            transaction.on_commit(
-                partial(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat()), robust=True
-            )
+            # With Redis down the change still stands; the nightly refresh rebuilds the days then.
+            after_commit(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat())

@@ -23,7 +23,6 @@ import smtplib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -40,6 +39,7 @@ from booking.grid import BERLIN
 from booking.ics import appointment_ics
 from booking.models import Appointment
 from booking.needs import Need, what_to_bring
+from buergerservice.celery import after_commit
 from notifications.models import Message
 from notifications.sms import (
     PermanentSmsError,
@@ -194,7 +194,7 @@ def reminders_withdraw(*, appointment: Appointment) -> int:
 def queue_after_commit(message_ids: list[int]) -> None:
     """Queue sending once the current transaction commits; a broker that is down only delays them."""
     if message_ids:
-        transaction.on_commit(partial(_queue, message_ids), robust=True)
+        after_commit(_queue, message_ids)
 
 
 def _queue(message_ids: Iterable[int]) -> None:

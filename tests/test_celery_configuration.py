@@ -1,6 +1,7 @@
 """Celery reads its configuration from the settings: JSON only, time limits, beat schedule."""
 
 import datetime
+import functools
 
 import pytest
 import time_machine
@@ -52,3 +53,22 @@ def test_queueing_gives_up_quickly_when_redis_is_down() -> None:
     assert app.conf.task_publish_retry_policy["max_retries"] <= 1
     assert app.conf.broker_connection_timeout <= 2
     assert app.conf.broker_transport_options["socket_connect_timeout"] <= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_cannot_be_queued_after_commit_is_logged_and_the_change_stands(caplog) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from buergerservice.celery import after_commit
+
+    def broker_down(*args: object) -> None:
+        raise ConnectionRefusedError("Redis is down")
+
+    with transaction.atomic():
+        PublicHoliday.objects.create(date=datetime.date(2027, 1, 1), name="Neujahr")
+        after_commit(broker_down, 1, "2027-01-01", "2027-01-02")
+        # Without a __qualname__ of its own (Django's error logging read it and raised AttributeError).
+        after_commit(functools.partial(broker_down, 1), "2027-01-01")
+    assert PublicHoliday.objects.filter(name="Neujahr").exists()
+    logged = [record for record in caplog.records if record.levelname == "ERROR" and "on_commit" in record.msg]
+    assert len(logged) == 2
