@@ -28,7 +28,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -288,11 +288,15 @@ def messages_recover(*, now: datetime.datetime) -> int:
     # A reminder must never arrive twice: it may have gone out before the worker died.
     given_up = Message.objects.filter(stale, kind=Kind.REMINDER).update(
         status=Message.Status.FAILED,
-        last_error=_interrupted() + " " + _("Not sent again, so that no reminder arrives twice."),
+        last_error=_not_sent_again(_interrupted()),
     )
     if retried or given_up:
         logger.warning("recovered %s abandoned messages, gave up %s reminders", retried, given_up)
     return retried + given_up
+
+
+def _not_sent_again(reason: str) -> str:
+    return f"{reason} {_('Not sent again, so that no reminder arrives twice.')}"
 
 
 def _interrupted() -> str:
@@ -322,7 +326,7 @@ def message_deliver(*, message: Message, now: datetime.datetime) -> Outcome:
             return _finish(
                 message,
                 Message.Status.FAILED,
-                last_error=_describe(error) + " " + _("Not sent again, so that no reminder arrives twice."),
+                last_error=_not_sent_again(_describe(error)),
             )
         return _retry_or_fail(message=message, now=now, error=_describe(error))  # a change must arrive
     except Exception as error:  # refused connections, 4xx answers, a template error: nothing left, try again
@@ -422,6 +426,7 @@ def _first_response(error: smtplib.SMTPRecipientsRefused) -> str:
 def _as_then(message: Message) -> Appointment:
     """The appointment as it was when the message was recorded (times, office, calendar sequence, status)."""
     appointment = copy.copy(message.appointment)
+    prefetch_related_objects([appointment], "lines__service")
     appointment.office = message.office
     appointment.start, appointment.end, appointment.sequence = message.start, message.end, message.sequence
     appointment.status = Appointment.Status.CANCELLED if message.kind in CANCELLATIONS else Appointment.Status.BOOKED
@@ -435,7 +440,7 @@ def manage_url(appointment: Appointment) -> str:
 
 def message_email(*, message: Message, appointment: Appointment) -> EmailMultiAlternatives:
     """The e-mail for a message: plain text and HTML, with the calendar file where the calendar changes."""
-    lines = list(appointment.lines.select_related("service"))
+    lines = list(appointment.lines.all())  # prefetched by _as_then, shared with the calendar file
     context = {
         "message": message,
         "appointment": appointment,

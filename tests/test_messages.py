@@ -718,3 +718,12 @@ def test_names_are_escaped_in_html_but_not_in_subjects_or_plain_text(office) -> 
     html = confirmation.alternatives[0][0]
     assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in html and "<b>Eve</b>" not in html
     assert "Bürgerbüro Nord &amp; Süd" in html
+
+
+def test_sending_a_confirmation_reads_the_appointment_once(office, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    book(office, at(MONDAY, "09:00"))
+    message = Message.objects.get()
+    # claim (2: update, read with office and appointment), lines with services (2), a later change sent? (1), finish (1)
+    with django_assert_max_num_queries(6):
+        message_send(message_id=message.pk, now=NOW)
+    assert Message.objects.get().status == Status.SENT
