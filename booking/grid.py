@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from offices.models import Absence, Office, Shift, WalkInWindow
+from offices.models import Absence, Block, Office, Shift, WalkInWindow
 from offices.selectors import opening_days
 from offices.validators import minutes_of
 
@@ -48,7 +48,8 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
     """Every slot the office should have from first to last, keyed by its start (UTC).
 
     A slot is inside the day's opening ranges; its counters are the active shifts
-    covering it whole, not counting clerks absent that day; walk-in windows take
+    covering it whole, not counting clerks absent that day, less the counters a
+    block takes out (all of them where no number is set); walk-in windows take
     their counters (all of them where no number is set) away from the bookable
     capacity.
     """
@@ -66,6 +67,9 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
     windows: dict[int, list[WalkInWindow]] = defaultdict(list)
     for window in WalkInWindow.objects.filter(office=office):
         windows[window.weekday].append(window)
+    blocks: dict[datetime.date, list[tuple[int, int, int | None]]] = defaultdict(list)
+    for block in Block.objects.filter(office=office, date__range=(first, last)):
+        blocks[block.date].append((minutes_of(block.starts), minutes_of(block.ends), block.counters))
 
     planned: dict[datetime.datetime, PlannedSlot] = {}
     for day in opening_days(office=office, first=first, last=last):
@@ -73,12 +77,16 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
         day_windows = [
             (minutes_of(w.starts), minutes_of(w.ends), w.counters) for w in windows.get(day.date.weekday(), [])
         ]
+        day_blocks = blocks.get(day.date, [])
         for opens, closes in day.ranges:
             minute = minutes_of(opens)
             while minute + step <= minutes_of(closes):
                 counters = len(
                     {user for user, starts, ends in day_shifts if starts <= minute and ends >= minute + step}
                 )
+                for starts, ends, blocked in day_blocks:
+                    if starts < minute + step and ends > minute:  # a block touching the slot takes it
+                        counters = 0 if blocked is None else max(counters - blocked, 0)
                 walkin = 0
                 for starts, ends, window_counters in day_windows:
                     if starts <= minute and ends >= minute + step:

@@ -97,6 +97,16 @@ class Appointment(models.Model):
         ONLINE = "online", _("Online")
         PHONE = "phone", _("By phone or at the counter")
 
+    class Visit(models.TextChoices):
+        """How far the citizen got on the day; changed only by desk.services (the rules live there)."""
+
+        EXPECTED = "expected", _("Booked")
+        ARRIVED = "arrived", _("Arrived")
+        CALLED = "called", _("Called")
+        IN_SERVICE = "in_service", _("In service")
+        DONE = "done", _("Done")
+        NO_SHOW = "no_show", _("No-show")
+
     office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
@@ -117,6 +127,15 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The day itself, at the clerks' desk.
+    visit = models.CharField(_("visit"), max_length=20, choices=Visit.choices, default=Visit.EXPECTED)
+    counter = models.PositiveSmallIntegerField(_("counter"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    service_started_at = models.DateTimeField(_("service started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("marked as no-show at"), null=True, blank=True)
+    staff_note = models.TextField(_("note of the office"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("appointment")
@@ -124,6 +143,13 @@ class Appointment(models.Model):
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_ends_after_start"),
+            # Only a booked appointment can be visited: one that was moved away or cancelled has no visit.
+            models.CheckConstraint(
+                condition=Q(visit="expected") | Q(status="booked"), name="appointment_visit_only_when_booked"
+            ),
+            models.CheckConstraint(
+                condition=Q(counter__isnull=True) | Q(counter__gte=1), name="appointment_counter_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["office", "start"]),
@@ -133,6 +159,13 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_code} {self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M}"
+
+    @property
+    def day_status(self) -> str:
+        """The one status the clerks' desk shows: cancelled, to rebook, or how far the visit got."""
+        if self.status != self.Status.BOOKED:
+            return self.status
+        return self.visit
 
     @property
     def duration_minutes(self) -> int:

@@ -14,7 +14,10 @@ def refresh_capacity(office_id: int, first: str, last: str) -> list[int]:
     """Regenerate one office's shifts and slots for first..last (ISO dates); returns the flagged appointments."""
     office = Office.objects.get(pk=office_id)
     result = capacity_refresh(
-        office=office, first=datetime.date.fromisoformat(first), last=datetime.date.fromisoformat(last)
+        office=office,
+        first=datetime.date.fromisoformat(first),
+        last=datetime.date.fromisoformat(last),
+        now=timezone.now(),
     )
     return result.flagged
 

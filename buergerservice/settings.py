@@ -6,6 +6,7 @@ when DEBUG is off), ``DATABASE_URL``, ``REDIS_URL`` and ``ALLOWED_HOSTS``.
 A malformed value stops start-up with ImproperlyConfigured.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,9 @@ INSTALLED_APPS = [
     "offices",
     "booking",
     "notifications",
+    "desk",
+    # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -62,11 +66,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "buergerservice.urls"
 LOGIN_URL = "booking:staff-login"
 LOGOUT_REDIRECT_URL = "booking:staff-login"
+LOGIN_REDIRECT_URL = "desk:home"  # the day of the office (or the choice of offices)
 WSGI_APPLICATION = "buergerservice.wsgi.application"
 ASGI_APPLICATION = "buergerservice.asgi.application"
 
@@ -135,6 +148,24 @@ else:
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10, minimum=1)  # a chosen time is kept this long
 BOOKING_HOLD_EXTENSIONS = env_int("BOOKING_HOLD_EXTENSIONS", 10, minimum=0)  # WCAG 2.2.1: at least ten
 BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)
+
+# The clerks' desk (desk/).
+DESK_NO_SHOW_GRACE_MINUTES = env_int("DESK_NO_SHOW_GRACE_MINUTES", 15, minimum=0)  # no-show only after start + this
+DESK_REFRESH_SECONDS = env_int("DESK_REFRESH_SECONDS", 20, minimum=5)  # the day view reloads its list this often
+
+# Staff sign-in lockout (django-axes): after this many failed attempts for one
+# user name, that account is locked for STAFF_LOCKOUT_MINUTES, whatever the
+# address the attempts come from. An administrator can lift it in the admin
+# ("Access attempts") or with `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("STAFF_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Not by address as well: a city's clerks sign in from behind one proxy, and
+# five typos among them would lock out the whole office.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "booking.views.staff.locked_out"
+AXES_VERBOSE = False
 
 # Messages to citizens (notifications/): e-mail and SMS through the outbox.
 # Absolute links in messages start with SITE_URL (scheme and host, no trailing slash).

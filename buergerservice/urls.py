@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("booking.urls")),
     path("", include("notifications.urls")),
+    path("", include("desk.urls")),
     path("", include("offices.urls")),
     prefix_default_language=False,
 )

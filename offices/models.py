@@ -368,6 +368,52 @@ class WalkInWindow(StartsEndsOnGrid):
         return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
+class Block(StartsEndsOnGrid):
+    """A time range taken out of an office's capacity by hand: a broken printer, a staff meeting.
+
+    ``counters`` of the counters on duty are out (all of them when empty).
+    Appointments that no longer fit are marked for rebooking like after a
+    sickness.
+    """
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="blocks")
+    date = models.DateField(_("date"))
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+    counters = models.PositiveSmallIntegerField(
+        _("counters"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many counters are out; empty means all."),
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blocked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("blocked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked time")
+        verbose_name_plural = _("blocked times")
+        ordering = ["date", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="block_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(counters__isnull=True) | Q(counters__gte=1), name="block_counters_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.date:%d.%m.%Y} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
 class Membership(models.Model):
     """A member of staff works for an office, as a clerk or as its manager."""
 

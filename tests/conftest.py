@@ -102,3 +102,11 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def world(db: None):  # type: ignore[no-untyped-def]
+    """The clerks' desk world of tests/desk.py: offices A and B, a clerk and manager of A, a clerk of B."""
+    from tests.desk import desk_world
+
+    return desk_world()

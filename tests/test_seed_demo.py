@@ -13,6 +13,7 @@ from offices.models import (
     Office,
 )
 from tests.demo import TODAY, seed, snapshot
+from tests.staff import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_an_administrator_login_is_printed_and_works(client) -> None:  # type: i
     output = seed()
     line = next(line for line in output.splitlines() if line.startswith("Administrator login:"))
     password = line.rsplit("password ", 1)[1]
-    assert client.login(username="admin", password=password)
+    assert sign_in(client, "admin", password)
     assert get_user_model().objects.get(username="admin").is_superuser
     assert seed().splitlines()[-1] == line, "a second run prints the same login"
 
@@ -44,7 +45,7 @@ def test_an_administrator_login_is_printed_and_works(client) -> None:  # type: i
 def test_the_admin_password_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, client) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "a demo password for the council")
     assert seed().splitlines()[-1].endswith("password a demo password for the council")
-    assert client.login(username="admin", password="a demo password for the council")
+    assert sign_in(client, "admin", "a demo password for the council")
 
 
 def test_a_changed_password_is_not_printed_and_not_reset() -> None:

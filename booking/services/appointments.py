@@ -281,7 +281,8 @@ def _create_with_unique_code(**fields: object) -> Appointment:
 def _lock_unchanged(appointment: Appointment) -> Appointment:
     """Lock the appointment's row; refuse if it changed since it was read (someone moved or cancelled it)."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if (locked.start, locked.end, locked.status) != (appointment.start, appointment.end, appointment.status):
+    seen = (appointment.office_id, appointment.start, appointment.end, appointment.status, appointment.visit)
+    if (locked.office_id, locked.start, locked.end, locked.status, locked.visit) != seen:
         raise BookingError(CHANGED_MEANWHILE)
     return locked
 
@@ -295,14 +296,15 @@ class CancelledBy:
 def appointment_cancel(
     *, appointment: Appointment, now: datetime.datetime, by: str = CancelledBy.CITIZEN, reason: str = ""
 ) -> Appointment:
-    """Cancel before the start; the units are free for the next citizen at once.
+    """Cancel before the start (or, for one to rebook, at any time); the units are free for the next citizen at once.
 
     The citizen is told in the same transaction (through the outbox), with
     ``reason`` when the office cancels.
     """
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingError(_("This appointment is already cancelled."))
-    if appointment.start <= now:
+    _refuse_after_arrival(appointment)
+    if appointment.status == Appointment.Status.BOOKED and appointment.start <= now:
         raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
     if not Appointment.objects.filter(
         pk=appointment.pk, start=appointment.start, end=appointment.end, status=appointment.status
@@ -323,25 +325,43 @@ def appointment_cancel(
     return locked
 
 
+def _refuse_after_arrival(appointment: Appointment) -> None:
+    if appointment.visit != Appointment.Visit.EXPECTED:
+        raise BookingError(_("The citizen has already arrived: this appointment can no longer be changed."))
+
+
 @transaction.atomic
 def appointment_move(
-    *, appointment: Appointment, start: datetime.datetime, now: datetime.datetime, hold_token: str | None = None
+    *,
+    appointment: Appointment,
+    start: datetime.datetime,
+    now: datetime.datetime,
+    hold_token: str | None = None,
+    office: Office | None = None,
+    reason: str = "",
 ) -> Appointment:
-    """Move to another start at the same office, for the same needs; all or nothing.
+    """Move to another start, for the same needs; all or nothing.
 
     The new slots are taken before the old ones are released, in one
     transaction, so the citizen never ends up with neither time. With
-    ``hold_token`` the new time's units come from that hold.
+    ``hold_token`` the new time's units come from that hold. With another
+    ``office`` (the office rebooking after a loss of capacity) the time is
+    that office's for the needs; ``reason`` goes into the citizen's message.
     """
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingError(_("This appointment is cancelled and cannot be moved."))
-    if appointment.start <= now:
+    _refuse_after_arrival(appointment)
+    holds_units = appointment.status == Appointment.Status.BOOKED
+    if holds_units and appointment.start <= now:
         raise BookingError(_("This appointment has already begun and can no longer be moved."))
+    if office is not None and office.pk != appointment.office_id:
+        if hold_token:
+            raise BookingError(_("The reserved time does not match this booking."), field="hold")
+        return _move_to_office(appointment=appointment, office=office, start=start, now=now, reason=reason)
     office = appointment.office
     end = start + (appointment.end - appointment.start)
-    if start == appointment.start and appointment.status == Appointment.Status.BOOKED:
+    if start == appointment.start and holds_units:
         raise BookingError(_("This is already the time of your appointment."), field="start")
-    holds_units = appointment.status == Appointment.Status.BOOKED
     hold = None
     if hold_token:
         needs = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
@@ -366,5 +386,37 @@ def appointment_move(
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
     locked.save(update_fields=["start", "end", "status", "sequence", "updated_at"])
-    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now)
+    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now, reason=reason)
+    return locked
+
+
+def _move_to_office(
+    *, appointment: Appointment, office: Office, start: datetime.datetime, now: datetime.datetime, reason: str
+) -> Appointment:
+    """The move to another office: its durations for the same needs, its slots taken, the old ones given back."""
+    lines = list(appointment.lines.select_related("service"))
+    needs = [Need(line.service, line.persons) for line in lines]
+    durations = office_durations(office=office, needs=needs)
+    end = start + datetime.timedelta(
+        minutes=needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
+    )
+    check_start(office=office, start=start, now=now, channel=appointment.channel)
+    holds_units = appointment.status == Appointment.Status.BOOKED
+    if holds_units:
+        # Both offices' slots in (office, start) order before taking any: a booking cannot deadlock with this.
+        slots_lock([(office.pk, start, end), (appointment.office_id, appointment.start, appointment.end)])
+    slots_take(office=office, start=start, end=end, channel=appointment.channel, now=now)
+    if holds_units:
+        slots_release(
+            office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
+        )
+    locked = _lock_unchanged(appointment)
+    locked.office, locked.start, locked.end = office, start, end
+    locked.status = Appointment.Status.BOOKED
+    locked.sequence += 1
+    locked.save(update_fields=["office", "start", "end", "status", "sequence", "updated_at"])
+    for line in lines:
+        line.minutes = durations[line.service_id] * line.persons
+    AppointmentService.objects.bulk_update(lines, ["minutes"])
+    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now, reason=reason)
     return locked

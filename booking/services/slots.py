@@ -59,15 +59,24 @@ class GenerationResult:
         return self
 
 
-def capacity_refresh(*, office: Office, first: datetime.date, last: datetime.date) -> GenerationResult:
+def capacity_refresh(
+    *, office: Office, first: datetime.date, last: datetime.date, now: datetime.datetime | None = None
+) -> GenerationResult:
     """Derive the office's shifts from the weekly pattern, then bring its slot grid up to date for those days."""
     shifts_derive(office=office, first=first, last=last)
-    return slots_generate(office=office, first=first, last=last)
+    return slots_generate(office=office, first=first, last=last, now=now)
 
 
 @transaction.atomic
-def slots_generate(*, office: Office, first: datetime.date, last: datetime.date) -> GenerationResult:
+def slots_generate(
+    *, office: Office, first: datetime.date, last: datetime.date, now: datetime.datetime | None = None
+) -> GenerationResult:
     """Make the stored grid of first..last equal the plan, without ever overfilling a slot.
+
+    With ``now`` (every refresh but the demo's and tests' building of whole
+    past days), slots that have begun are history and stay as they are: a
+    sickness recorded at ten does not rewrite nine o'clock, and nobody who has
+    begun or is already here is marked for rebooking.
 
     Locks the office's slots of those days in start order (the order bookings
     lock them in), so no booking lands between reading the counts and writing
@@ -76,15 +85,18 @@ def slots_generate(*, office: Office, first: datetime.date, last: datetime.date)
     and their units released in all their slots, until every slot fits.
     Idempotent: a second run writes nothing.
     """
-    planned = plan_slots(office=office, first=first, last=last)
+    since = now or datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    planned = {
+        start: plan for start, plan in plan_slots(office=office, first=first, last=last).items() if start >= since
+    }
     stored = {
         slot.start: slot
         for slot in Slot.objects.select_for_update()
-        .filter(office=office, local_date__range=(first, last))
+        .filter(office=office, local_date__range=(first, last), start__gte=since)
         .order_by("start")
     }
     flagged, released = _release_what_no_longer_fits(
-        office=office, first=first, last=last, stored=stored, planned=planned
+        office=office, first=first, last=last, stored=stored, planned=planned, since=since
     )
 
     to_update = []
@@ -126,6 +138,7 @@ def _release_what_no_longer_fits(
     last: datetime.date,
     stored: dict[datetime.datetime, Slot],
     planned: dict[datetime.datetime, PlannedSlot],
+    since: datetime.datetime,
 ) -> tuple[list[int], set[datetime.datetime]]:
     """Flag the newest appointments of every slot booked beyond its new capacity; release their units.
 
@@ -168,6 +181,9 @@ def _release_what_no_longer_fits(
         .filter(
             office=office,
             status=Appointment.Status.BOOKED,
+            # Not one that has begun or whose citizen is already here: they keep their time.
+            visit=Appointment.Visit.EXPECTED,
+            start__gte=since,
             start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
             end__gt=local_datetime(first, 0),
         )

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from booking import selectors
+
+
+def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:
+    """What django-axes answers to a sign-in of a locked-out user name (429, in the page's language)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds()) // 60
+    return render(request, "booking/staff_locked.html", {"cooloff_minutes": minutes}, status=429)
 
 
 @require_GET

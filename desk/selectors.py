@@ -1,0 +1,212 @@
+"""Reads of the clerks' desk, and the one place that decides which staff member may see which office.
+
+Every staff page and staff API endpoint reaches an office or an appointment
+through ``office_for_staff`` or ``appointment_for_staff``: another office's
+answer is 404 (its existence is not revealed), an office of one's own with a
+page for managers only is 403 for a clerk.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from booking.grid import BERLIN, local_datetime
+from booking.models import Appointment, AppointmentService
+from booking.needs import Need, office_needs_minutes
+from booking.selectors import earliest_starts, nearest_free_starts
+from booking.services.slots import BookingError
+from desk.models import AuditEntry
+from offices.models import Membership, Office, OfficeService
+
+
+class Role:
+    CLERK = Membership.Role.CLERK
+    MANAGER = Membership.Role.MANAGER
+    ADMINISTRATOR = "administrator"
+
+
+def staff_offices(user: AbstractBaseUser) -> QuerySet[Office]:
+    """The offices this user works for: every office for an administrator, their memberships' for staff."""
+    if not user.is_authenticated or not user.is_active:
+        return Office.objects.none()
+    if user.is_superuser:
+        return Office.objects.all()
+    return Office.objects.filter(memberships__user=user).distinct()
+
+
+def staff_role(*, user: AbstractBaseUser, office: Office) -> str | None:
+    """The user's role at the office: administrator, manager, clerk, or None (no access)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMINISTRATOR
+    return Membership.objects.filter(user=user, office=office).values_list("role", flat=True).first()
+
+
+def can_manage(role: str | None) -> bool:
+    return role in (Role.MANAGER, Role.ADMINISTRATOR)
+
+
+def office_for_staff(*, user: AbstractBaseUser, slug: str, manager: bool = False) -> tuple[Office, str]:
+    """The office and the user's role there; 404 for an office not theirs, 403 for a clerk on a manager's page."""
+    office = Office.objects.filter(slug=slug).first()
+    role = staff_role(user=user, office=office) if office is not None else None
+    if role is None:
+        raise Http404("No such office.")
+    if manager and not can_manage(role):
+        raise PermissionDenied("Office managers only.")
+    return office, role
+
+
+def appointment_for_staff(*, user: AbstractBaseUser, pk: int, manager: bool = False) -> tuple[Appointment, str]:
+    """The appointment and the user's role at its office; 404 unless its office is one of the user's."""
+    appointment = Appointment.objects.select_related("office").filter(pk=pk).first()
+    role = staff_role(user=user, office=appointment.office) if appointment is not None else None
+    if role is None:
+        raise Http404("No such appointment.")
+    if manager and not can_manage(role):
+        raise PermissionDenied("Office managers only.")
+    return appointment, role
+
+
+# The day ---------------------------------------------------------------------------------------
+
+
+class DayStatus:
+    """The statuses the day view filters by: the visit's, plus cancelled and to rebook."""
+
+    CHOICES = [
+        *Appointment.Visit.choices,
+        (Appointment.Status.NEEDS_REBOOKING, Appointment.Status.NEEDS_REBOOKING.label),
+        (Appointment.Status.CANCELLED, Appointment.Status.CANCELLED.label),
+    ]
+    VALUES = [value for value, _label in CHOICES]
+
+    @staticmethod
+    def condition(value: str) -> Q:
+        if value in Appointment.Visit.values:
+            return Q(status=Appointment.Status.BOOKED, visit=value)
+        return Q(status=value)
+
+
+def day_range(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The UTC instants a Berlin day begins and ends (23 or 25 hours on the days the clocks change)."""
+    return local_datetime(day, 0), local_datetime(day + datetime.timedelta(days=1), 0)
+
+
+def day_appointments(*, office: Office, day: datetime.date, status: str = "", query: str = "") -> QuerySet[Appointment]:
+    """The office's appointments starting on ``day`` in time order, with their services (two queries).
+
+    ``query`` matches a booking code exactly (any case, spaces ignored) or a
+    part of the name.
+    """
+    begins, ends = day_range(day)
+    appointments = Appointment.objects.filter(office=office, start__gte=begins, start__lt=ends)
+    if status in DayStatus.VALUES:
+        appointments = appointments.filter(DayStatus.condition(status))
+    query = query.strip()
+    if query:
+        code = query.replace(" ", "").upper()
+        appointments = appointments.filter(Q(booking_code=code) | Q(name__icontains=query))
+    return appointments.order_by("start", "pk").prefetch_related(
+        Prefetch("lines", queryset=AppointmentService.objects.select_related("service").order_by("pk"))
+    )
+
+
+def day_counts(*, office: Office, day: datetime.date) -> dict[str, int]:
+    """How many appointments of the day are in each day status (one grouped query)."""
+    begins, ends = day_range(day)
+    rows = (
+        Appointment.objects.filter(office=office, start__gte=begins, start__lt=ends)
+        .values("status", "visit")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(DayStatus.VALUES, 0)
+    for row in rows:
+        key = row["visit"] if row["status"] == Appointment.Status.BOOKED else row["status"]
+        counts[key] += row["count"]
+    return counts
+
+
+# Rebooking --------------------------------------------------------------------------------------
+
+
+def to_rebook(*, office: Office) -> QuerySet[Appointment]:
+    """The office's appointments that lost their time (sickness, a block) and wait to be moved or cancelled."""
+    return (
+        Appointment.objects.filter(office=office, status=Appointment.Status.NEEDS_REBOOKING)
+        .select_related("office")
+        .prefetch_related(
+            Prefetch("lines", queryset=AppointmentService.objects.select_related("service").order_by("pk"))
+        )
+        .order_by("start", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Alternative:
+    office: Office
+    start: datetime.datetime
+    minutes: int
+    same_office: bool
+
+
+def appointment_needs(appointment: Appointment) -> list[Need]:
+    return [Need(line.service, line.persons) for line in appointment.lines.all()]
+
+
+def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -> Alternative | None:
+    """The nearest free time for what the appointment needs: its own office first (a week either side), else the
+    earliest at another active office offering all its services.
+
+    Only times a citizen could book online now are offered: those are free
+    for a phone booking too, so the move takes what is shown.
+    """
+    needs = appointment_needs(appointment)
+    office = appointment.office
+    try:
+        minutes = office_needs_minutes(office=office, needs=needs)
+    except BookingError:
+        minutes = 0  # the office no longer offers one of the services: only other offices can help
+    if minutes:
+        around = max(appointment.start, now)
+        nearest = nearest_free_starts(office=office, minutes=minutes, around=around, now=now, count=1)
+        if nearest:
+            return Alternative(office, nearest[0], minutes, same_office=True)
+    others = _other_offices_offering(appointment=appointment, needs=needs)
+    if not others:
+        return None
+    minutes_by_office = {other: office_needs_minutes(office=other, needs=needs) for other in others}
+    earliest = earliest_starts(minutes_by_office=minutes_by_office, now=now)
+    found = [(start, other) for other in others if (start := earliest[other.pk]) is not None]
+    if not found:
+        return None
+    start, other = min(found, key=lambda pair: (pair[0], pair[1].name))
+    return Alternative(other, start, minutes_by_office[other], same_office=False)
+
+
+def _other_offices_offering(*, appointment: Appointment, needs: list[Need]) -> list[Office]:
+    wanted = {need.service.pk for need in needs}
+    offers: dict[int, set[int]] = {}
+    rows = OfficeService.objects.filter(service__in=wanted, office__active=True).exclude(office=appointment.office_id)
+    for office_id, service_id in rows.values_list("office_id", "service_id"):
+        offers.setdefault(office_id, set()).add(service_id)
+    ids = [office_id for office_id, services in offers.items() if services == wanted]
+    return list(Office.objects.filter(pk__in=ids).order_by("name"))
+
+
+# The audit log ----------------------------------------------------------------------------------
+
+
+def office_audit(*, office: Office) -> QuerySet[AuditEntry]:
+    """What staff did to the office's appointments, newest first."""
+    return AuditEntry.objects.filter(office=office).select_related("appointment").order_by("-at", "-pk")
+
+
+def local_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(BERLIN).date()
