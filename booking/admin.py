@@ -32,8 +32,8 @@ class AppointmentServiceInline(admin.TabularInline):
 class AppointmentAdmin(ReadOnlyAdmin):
     """Read-only. Filter by status "Needs rebooking" for the appointments capacity changes left without room."""
 
-    list_display = ["booking_code", "start", "end", "office", "channel", "status", "created_at"]
-    list_filter = ["status", "channel", "office"]
+    list_display = ["booking_code", "start", "end", "office", "channel", "status", "visit", "created_at"]
+    list_filter = ["status", "visit", "channel", "office"]
     search_fields = ["=booking_code", "name", "=email"]
     date_hierarchy = "start"
     list_select_related = ["office"]
@@ -55,6 +55,14 @@ class AppointmentAdmin(ReadOnlyAdmin):
         "created_at",
         "updated_at",
         "cancelled_at",
+        "visit",
+        "counter",
+        "arrived_at",
+        "called_at",
+        "service_started_at",
+        "finished_at",
+        "no_show_at",
+        "staff_note",
     ]
     readonly_fields = fields
     inlines = [AppointmentServiceInline]
