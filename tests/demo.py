@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
 
-from booking.models import Slot
+from booking.models import Appointment, Slot
 from offices.models import (
     Absence,
     Category,
@@ -26,6 +26,7 @@ from offices.models import (
 )
 
 SEEDED_MODELS = [
+    Appointment,
     Category,
     Service,
     Office,

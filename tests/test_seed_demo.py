@@ -33,6 +33,18 @@ def test_running_it_twice_changes_nothing() -> None:
     assert first_output == second_output
 
 
+def test_the_first_office_has_a_day_of_phone_bookings_for_the_clerks_desk() -> None:
+    from booking.models import Appointment
+    from offices.demo.seed import DESK_DAY_NAMES
+
+    seed()
+    appointments = list(Appointment.objects.order_by("start"))
+    assert [a.name for a in appointments] == DESK_DAY_NAMES
+    assert len({(a.office_id, a.start.date()) for a in appointments}) == 1
+    assert {a.channel for a in appointments} == {"phone"}
+    assert not any(a.email or a.phone for a in appointments)
+
+
 def test_an_administrator_login_is_printed_and_works(client) -> None:  # type: ignore[no-untyped-def]
     output = seed()
     line = next(line for line in output.splitlines() if line.startswith("Administrator login:"))

@@ -14,8 +14,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
-from booking.models import Slot
-from booking.services.slots import capacity_refresh
+from booking.grid import BERLIN, local_datetime
+from booking.models import Appointment, Slot
+from booking.needs import Need
+from booking.services.appointments import Contact, appointment_book
+from booking.services.slots import BookingError, capacity_refresh
 from offices.demo.catalogue import CATEGORIES, SERVICES, Text
 from offices.demo.city import (
     ABSENCES,
@@ -109,6 +112,7 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
     seed_absences(clerks, today=today)
     for office in offices.values():
         capacity_refresh(office=office, first=today, last=today + datetime.timedelta(days=office.horizon_days))
+    seed_desk_day(offices[OFFICES[0].slug], today=today)
     admin_created, admin_password = seed_admin()
     return DemoResult(
         offices=Office.objects.count(),
@@ -293,6 +297,54 @@ def seed_absences(clerks: dict[tuple[str, int], object], *, today: datetime.date
             start_date=first,
             defaults={"kind": row.kind, "end_date": first + datetime.timedelta(days=row.days - 1)},
         )
+
+
+DESK_DAY_NAMES = [
+    "Aylin Demir",
+    "Jonas Becker",
+    "Marta Nowak",
+    "Paul Schneider",
+    "Olena Kovalenko",
+    "Sophie Wagner",
+    "Ahmad Karimi",
+    "Lena Hoffmann",
+    "Mehmet Yilmaz",
+    "Clara Fischer",
+]
+
+
+def seed_desk_day(office: Office, *, today: datetime.date) -> None:
+    """A morning of phone bookings at the first office on its next open day, so the clerks' desk has a day to show.
+
+    Fictional names, no contact details (so nothing is sent). Left alone when that day has appointments already.
+    """
+    first = Slot.objects.filter(office=office, local_date__gte=today, capacity__gt=0).order_by("start").first()
+    if first is None:
+        return
+    day = first.local_date
+    if (
+        Appointment.objects.filter(office=office, start__gte=local_datetime(day, 0))
+        .filter(start__lt=local_datetime(day + datetime.timedelta(days=1), 0))
+        .exists()
+    ):
+        return
+    offered = list(office.offered_services.select_related("service").order_by("service__position", "pk")[:3])
+    midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=BERLIN)
+    start = first.start
+    for number, name in enumerate(DESK_DAY_NAMES):
+        need = Need(offered[number % len(offered)].service, 1)
+        try:
+            appointment_book(
+                office=office,
+                start=start,
+                needs=[need],
+                contact=Contact(name=name, interpreter_language="Ukrainisch" if number == 4 else ""),
+                now=midnight,
+                channel=Appointment.Channel.PHONE,
+            )
+        except BookingError:
+            pass  # a full or closed time: the next one
+        start += datetime.timedelta(minutes=20)
 
 
 def seed_admin() -> tuple[bool, str | None]:
