@@ -26,6 +26,7 @@ from ninja.operation import Operation
 
 from booking.api.endpoints import router
 from booking.api.errors import install_error_handlers
+from desk.api import router as staff_router
 
 
 class BookingAPI(NinjaAPI):
@@ -71,3 +72,4 @@ def _in_request_language(run: Callable[..., HttpResponse]) -> Callable[..., Http
 api.add_decorator(_in_request_language, mode="view")
 install_error_handlers(api)
 api.add_router("", router)
+api.add_router("/staff/", staff_router)
