@@ -445,6 +445,13 @@ def test_the_openapi_schema_describes_every_path(client):
         "/api/v1/appointments",
         "/api/v1/appointments/{token}",
         "/api/v1/appointments/{token}/move",
+        # The staff API (desk/api.py), for the signed-in staff session.
+        "/api/v1/staff/offices/{slug}/day",
+        "/api/v1/staff/appointments/{pk}/check-in",
+        "/api/v1/staff/appointments/{pk}/call",
+        "/api/v1/staff/appointments/{pk}/start",
+        "/api/v1/staff/appointments/{pk}/finish",
+        "/api/v1/staff/appointments/{pk}/no-show",
     }
     assert set(schema["paths"]["/api/v1/appointments"]["post"]["responses"]) == {"201", "409", "422"}
 

@@ -2,7 +2,9 @@
 
 Thin like the views: the schemas parse, booking.services writes,
 booking.selectors reads. No cookies and no login, so no CSRF: a hold's token
-and an appointment's manage token are the only keys.
+and an appointment's manage token are the only keys. The exception is the
+staff API under /api/v1/staff/ (desk/api.py): it takes the signed-in staff
+session and, on unsafe methods, its CSRF token.
 
 Refusals have two shapes (booking.api.errors), with messages in the language
 of Accept-Language:
