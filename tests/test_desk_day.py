@@ -1,7 +1,9 @@
 """The day view of an office and the clerks' actions on one appointment (issue 6, points 2 and 3)."""
 
 import datetime
+import re
 
+import pytest
 import time_machine
 from django.contrib import messages
 from django.contrib.messages import get_messages
@@ -126,9 +128,11 @@ def test_the_date_parameter_selects_a_day_and_a_bad_date_shows_today(client, wor
         tomorrow = client.get(day_url(), {"date": TOMORROW.isoformat()})
         bad = client.get(day_url(), {"date": "2026-13-45"})
         traversal = client.get(day_url(), {"date": "../../"})
+        last = client.get(day_url(), {"date": "9999-12-31"})
+        first = client.get(day_url(), {"date": "0001-01-01"})
     assert "Morgen Moritz" in tomorrow.content.decode()
     assert "Heute Hanna" not in tomorrow.content.decode()
-    for response in (bad, traversal):
+    for response in (bad, traversal, last, first):
         assert response.status_code == 200
         assert "Heute Hanna" in response.content.decode()
         assert messages.ERROR in levels(response)
@@ -454,12 +458,13 @@ def test_hostile_input_never_fails_and_is_escaped(client, world):
         long = client.get(day_url(), {"q": "x" * 5000})
         partial = client.get(day_url(), {"q": hostile}, HTTP_HX_REQUEST="true")
         move = client.get(reverse("desk:move", args=[appointment.pk]), {"date": "<b>"})
+        move_far = client.get(reverse("desk:move", args=[appointment.pk]), {"date": "9999-12-31"})
         counters = [
             client.post(reverse("desk:counter", args=["mitte"]), {"counter": value})
             for value in ["abc", "-1", "1000", "", "1e3"]
         ]
         call = client.post(act_url(appointment, "call"), {"counter": "abc"})
-    for response in (search, long, partial, move):
+    for response in (search, long, partial, move, move_far):
         assert response.status_code == 200
         assert "<script>alert(1)</script>" not in response.content.decode()
     assert "&lt;script&gt;" in search.content.decode()
@@ -493,3 +498,50 @@ def test_the_day_page_costs_the_same_queries_for_3_and_10_appointments(client, w
     assert Appointment.objects.count() == 10
     ten = _day_queries(client)
     assert three == ten
+
+
+# In a real browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_list_refreshes_and_acts_in_place_while_the_search_keeps_its_text(
+    browser, live_server, client, settings
+):
+    from tests.desk import desk_world
+
+    settings.DESK_REFRESH_SECONDS = 1
+    with time_machine.travel(at("08:55"), tick=True):
+        world = desk_world()
+        anna = world.book("09:00", name="Anna Albers")
+        world.book("10:00", name="Bernd Berg")
+        client.force_login(world.clerk_a)
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        tab = context.new_page()
+        errors: list[str] = []
+        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        tab.goto("/en" + day_url())
+        table = tab.locator("#day-table")
+        table.get_by_role("link", name="Bernd Berg", exact=True).wait_for()
+
+        search = tab.get_by_label("Search by booking code or name")
+        search.press_sequentially("Ann", delay=50)
+        table.get_by_role("link", name="Bernd Berg", exact=True).wait_for(state="detached")
+        # Two refreshes later the typed text and the focus are still there, and the list still filtered.
+        for _ in range(2):
+            with tab.expect_response(lambda response: "/staff/desk/mitte/" in response.url):
+                pass
+        assert search.input_value() == "Ann"
+        assert tab.evaluate("document.activeElement.id") == "day-q"
+        assert table.get_by_role("link", name="Bernd Berg", exact=True).count() == 0
+
+        address = tab.url
+        table.get_by_role("button", name=re.compile(r"^Check in")).click()
+        table.get_by_text("Arrived", exact=True).wait_for()
+        tab.locator("#day-messages").get_by_text(re.compile("Anna Albers")).wait_for()
+        assert tab.url == address  # swapped in place, no navigation
+        assert refresh(anna).visit == Appointment.Visit.ARRIVED
+        assert search.input_value() == "Ann"
+        assert [error for error in errors if "favicon" not in error and "404" not in error] == []
+        context.close()

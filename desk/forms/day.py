@@ -3,6 +3,9 @@
 import datetime
 
 from django import forms
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from desk.selectors import DayStatus
@@ -11,12 +14,24 @@ from offices.models import Office
 
 QUERY_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 1000
+YEARS_AROUND = 10  # a day further from today is a typing error (and 9999-12-31 has no next day)
+
+
+class DayField(forms.DateField):
+    """A day within ``YEARS_AROUND`` years of today."""
+
+    def clean(self, value: object) -> datetime.date | None:
+        day = super().clean(value)
+        today = timezone.localdate()
+        if day is not None and abs((day - today).days) > YEARS_AROUND * 366:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return day
 
 
 class DayFilterForm(forms.Form):
     """What the day view shows: a day, one status (or all), a booking code or a part of a name."""
 
-    date = forms.DateField(required=False)
+    date = DayField(required=False)
     status = forms.ChoiceField(choices=[("", _("All")), *DayStatus.CHOICES], required=False)
     q = forms.CharField(max_length=QUERY_MAX_LENGTH, required=False, strip=True)
 
@@ -28,17 +43,20 @@ class DayFilterForm(forms.Form):
         super().__init__(data, **kwargs)
 
 
+def _counter_error() -> str:
+    return gettext("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER}
+
+
+# Translated when shown, not when this module is imported.
+COUNTER_ERROR = lazy(_counter_error, str)()
+
+
 class CounterForm(forms.Form):
     counter = forms.IntegerField(
         label=_("Your counter"),
         min_value=1,
         max_value=MAX_COUNTER,
-        error_messages={
-            "invalid": _("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER},
-            "required": _("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER},
-            "min_value": _("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER},
-            "max_value": _("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER},
-        },
+        error_messages={key: COUNTER_ERROR for key in ["invalid", "required", "min_value", "max_value"]},
     )
 
 
@@ -70,7 +88,7 @@ class CancelForm(forms.Form):
 class MoveDayForm(forms.Form):
     """The day whose free times the move page lists."""
 
-    date = forms.DateField(label=_("Day"), required=False)
+    date = DayField(label=_("Day"), required=False)
 
 
 class MoveForm(forms.Form):

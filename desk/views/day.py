@@ -143,7 +143,7 @@ def _day_context(
     if "date" in form.errors:
         messages.error(
             request,
-            _("“%(value)s” is not a date; showing %(day)s.")
+            _("“%(value)s” is not a valid day; showing %(day)s.")
             % {"value": str(data.get("date"))[:40], "day": default_day.strftime("%d.%m.%Y")},
         )
     day = cleaned.get("date") or default_day
@@ -331,7 +331,7 @@ def _appointment_page(
         note_form=note_form or NoteForm(initial={"note": appointment.staff_note}),
         cancel_form=cancel_form or CancelForm(),
         history=_history(appointment) if can_manage(role) else None,
-        day_url=_day_url(appointment.office, local_day(appointment.start)),
+        back_url=_day_url(appointment.office, local_day(appointment.start)),
     )
     return render(request, "desk/appointment.html", context, status=status)
 
@@ -408,7 +408,9 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     if day_form.is_valid():
         the_day = day_form.cleaned_data["date"] or default_day
     else:
-        messages.error(request, _("This is not a date; showing %(day)s.") % {"day": default_day.strftime("%d.%m.%Y")})
+        messages.error(
+            request, _("This is not a valid day; showing %(day)s.") % {"day": default_day.strftime("%d.%m.%Y")}
+        )
         the_day = default_day
     changeable = _changeable(appointment, now)
     starts: list[datetime.datetime] = []
