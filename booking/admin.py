@@ -5,7 +5,8 @@ from booking.models import Appointment, AppointmentService
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Bookings, moves and cancellations go through the booking services, never through a bare form."""
+    """Records that only services write (bookings, moves, cancellations, messages, the audit log): shown, never
+    added, changed or deleted through a bare form."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

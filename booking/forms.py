@@ -2,6 +2,8 @@
 
 import datetime
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -74,6 +76,19 @@ class StartForm(forms.Form):
             raise forms.ValidationError(_("Please choose one of the times offered."), code="invalid") from None
 
 
+def contact_from(data: Mapping[str, Any]) -> Contact:
+    """The citizen's details from a contact form's cleaned data (the citizen's own form or the clerk's)."""
+    return Contact(
+        name=data["name"],
+        email=data["email"],
+        phone=data["phone"],
+        language=data["language"],
+        reminders_consent=data["reminders_consent"],
+        interpreter_language=data["interpreter_language"],
+        step_free_access=data["step_free_access"],
+    )
+
+
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(
@@ -109,13 +124,4 @@ class ContactForm(forms.Form):
         return cleaned
 
     def contact(self) -> Contact:
-        data = self.cleaned_data
-        return Contact(
-            name=data["name"],
-            email=data["email"],
-            phone=data["phone"],
-            language=data["language"],
-            reminders_consent=data["reminders_consent"],
-            interpreter_language=data["interpreter_language"],
-            step_free_access=data["step_free_access"],
-        )
+        return contact_from(self.cleaned_data)

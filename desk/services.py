@@ -11,6 +11,7 @@ audit entry.
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -389,29 +390,38 @@ class RebookingResult:
     refused: list[tuple[Appointment, str]] = field(default_factory=list)
 
 
+def _rebooking_each(
+    *,
+    office: Office,
+    act: Callable[..., Appointment],
+    by: AbstractBaseUser,
+    reason: str,
+    now: datetime.datetime,
+) -> RebookingResult:
+    """Apply ``act`` (a move or a cancellation) to every appointment to rebook at the office, earliest first.
+
+    A refusal is noted with its reason; the others are not held up by it.
+    """
+    result = RebookingResult()
+    for appointment in to_rebook(office=office):
+        try:
+            result.done.append(act(appointment=appointment, by=by, reason=reason, now=now))
+        except BookingError as error:
+            result.refused.append((appointment, str(error.message)))
+    return result
+
+
 def rebooking_move_all(*, office: Office, by: AbstractBaseUser, reason: str, now: datetime.datetime) -> RebookingResult:
     """Move every appointment to rebook at the office, earliest first, each in its own transaction.
 
     One that cannot be moved (no free time, or changed meanwhile) stays on
     the list with the reason; the others are not held up by it.
     """
-    result = RebookingResult()
-    for appointment in to_rebook(office=office):
-        try:
-            result.done.append(rebooking_move(appointment=appointment, by=by, reason=reason, now=now))
-        except BookingError as error:
-            result.refused.append((appointment, str(error.message)))
-    return result
+    return _rebooking_each(office=office, act=rebooking_move, by=by, reason=reason, now=now)
 
 
 def rebooking_cancel_all(
     *, office: Office, by: AbstractBaseUser, reason: str, now: datetime.datetime
 ) -> RebookingResult:
     """Cancel every appointment to rebook at the office with an apology, each in its own transaction."""
-    result = RebookingResult()
-    for appointment in to_rebook(office=office):
-        try:
-            result.done.append(desk_cancel(appointment=appointment, by=by, reason=reason, now=now))
-        except BookingError as error:
-            result.refused.append((appointment, str(error.message)))
-    return result
+    return _rebooking_each(office=office, act=desk_cancel, by=by, reason=reason, now=now)

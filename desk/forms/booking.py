@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from booking.forms import contact_from
 from booking.services.appointments import Contact
 from notifications.sms import mobile_number
 
@@ -50,13 +51,4 @@ class DeskContactForm(forms.Form):
         return mobile_number(self.cleaned_data.get("phone") or "")
 
     def contact(self) -> Contact:
-        data = self.cleaned_data
-        return Contact(
-            name=data["name"],
-            email=data["email"],
-            phone=data["phone"],
-            language=data["language"],
-            reminders_consent=data["reminders_consent"],
-            interpreter_language=data["interpreter_language"].strip(),
-            step_free_access=data["step_free_access"],
-        )
+        return contact_from(self.cleaned_data)

@@ -124,6 +124,9 @@ class BlockForm(forms.Form):
         help_text=_("For staff, e.g. “staff meeting” or “printer broken”."),
     )
 
+    # Block's model field names are this form's.
+    SERVICE_FIELDS: dict[str, str] = {}
+
     def __init__(self, *args: object, office: Office, today: datetime.date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.today = today

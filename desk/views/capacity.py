@@ -2,6 +2,8 @@
 longer fits (move each appointment to its nearest free time, or cancel with an apology)."""
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,6 +51,36 @@ def _flagged_message(office: Office, done: str, flagged: int) -> SafeString:
     )
 
 
+def _capacity_page(
+    request: HttpRequest,
+    slug: str,
+    name: str,
+    form_class: type[AbsenceForm | BlockForm],
+    record: Callable[[HttpRequest, Office, dict[str, Any], datetime.datetime], tuple[str, services.CapacityChange]],
+    listing: Callable[[Office, datetime.date], QuerySet],
+) -> HttpResponse:
+    """A manager's page that takes capacity away: the form above the current and upcoming entries.
+
+    ``name`` is the page's URL name, template and list in the context; ``record`` calls the service for the valid
+    form's data and says what it did.
+    """
+    office, role = office_for_staff(user=request.user, slug=slug, manager=True)
+    now = timezone.now()
+    today = local_day(now)
+    form = form_class(request.POST if request.method == "POST" else None, office=office, today=today)
+    if form.is_valid():
+        try:
+            done, change = record(request, office, form.cleaned_data, now)
+        except (BookingError, ValidationError) as error:
+            add_service_error(form, error, form_class.SERVICE_FIELDS)
+        else:
+            messages.success(request, _flagged_message(office, done, len(change.flagged)))
+            return redirect(f"desk:{name}", slug=office.slug)
+    status = 400 if form.is_bound else 200
+    context = staff_context(request, office, role, form=form, **{name: listing(office, today)})
+    return render(request, f"desk/{name}.html", context, status=status)
+
+
 # Absences ----------------------------------------------------------------------------------------
 
 
@@ -62,77 +94,68 @@ def _office_absences(office: Office, today: datetime.date) -> QuerySet[Absence]:
     )
 
 
+def _record_absence(
+    request: HttpRequest, office: Office, data: dict[str, Any], now: datetime.datetime
+) -> tuple[str, services.CapacityChange]:
+    absence, change = services.absence_record(
+        user=data["clerk"],
+        kind=data["kind"],
+        first=data["first"],
+        last=data["last"],
+        note=data["note"],
+        by=request.user,
+        now=now,
+    )
+    done = _("The absence of %(name)s from %(first)s to %(last)s is recorded.") % {
+        "name": absence.user.get_full_name() or absence.user.get_username(),
+        "first": absence.start_date.strftime("%d.%m.%Y"),
+        "last": absence.end_date.strftime("%d.%m.%Y"),
+    }
+    return done, change
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def absences(request: HttpRequest, slug: str) -> HttpResponse:
-    office, role = office_for_staff(user=request.user, slug=slug, manager=True)
-    now = timezone.now()
-    today = local_day(now)
-    form = AbsenceForm(request.POST if request.method == "POST" else None, office=office, today=today)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            absence, change = services.absence_record(
-                user=data["clerk"],
-                kind=data["kind"],
-                first=data["first"],
-                last=data["last"],
-                note=data["note"],
-                by=request.user,
-                now=now,
-            )
-        except (BookingError, ValidationError) as error:
-            add_service_error(form, error, AbsenceForm.SERVICE_FIELDS)
-        else:
-            done = _("The absence of %(name)s from %(first)s to %(last)s is recorded.") % {
-                "name": absence.user.get_full_name() or absence.user.get_username(),
-                "first": absence.start_date.strftime("%d.%m.%Y"),
-                "last": absence.end_date.strftime("%d.%m.%Y"),
-            }
-            messages.success(request, _flagged_message(office, done, len(change.flagged)))
-            return redirect("desk:absences", slug=office.slug)
-    status = 400 if form.is_bound else 200
-    context = staff_context(request, office, role, form=form, absences=_office_absences(office, today))
-    return render(request, "desk/absences.html", context, status=status)
+    return _capacity_page(request, slug, "absences", AbsenceForm, _record_absence, _office_absences)
 
 
 # Blocked times ------------------------------------------------------------------------------------
 
 
+def _office_blocks(office: Office, today: datetime.date) -> QuerySet[Block]:
+    return (
+        Block.objects.filter(office=office, date__gte=today)
+        .select_related("created_by")
+        .order_by("date", "starts", "pk")
+    )
+
+
+def _record_block(
+    request: HttpRequest, office: Office, data: dict[str, Any], now: datetime.datetime
+) -> tuple[str, services.CapacityChange]:
+    block, change = services.block_create(
+        office=office,
+        date=data["date"],
+        starts=data["starts"],
+        ends=data["ends"],
+        counters=data["counters"],
+        reason=data["reason"],
+        by=request.user,
+        now=now,
+    )
+    done = _("%(date)s from %(starts)s to %(ends)s is blocked.") % {
+        "date": block.date.strftime("%d.%m.%Y"),
+        "starts": block.starts.strftime("%H:%M"),
+        "ends": block.ends.strftime("%H:%M"),
+    }
+    return done, change
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def blocks(request: HttpRequest, slug: str) -> HttpResponse:
-    office, role = office_for_staff(user=request.user, slug=slug, manager=True)
-    now = timezone.now()
-    today = local_day(now)
-    form = BlockForm(request.POST if request.method == "POST" else None, office=office, today=today)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            block, change = services.block_create(
-                office=office,
-                date=data["date"],
-                starts=data["starts"],
-                ends=data["ends"],
-                counters=data["counters"],
-                reason=data["reason"],
-                by=request.user,
-                now=now,
-            )
-        except (BookingError, ValidationError) as error:
-            add_service_error(form, error, {})
-        else:
-            done = _("%(date)s from %(starts)s to %(ends)s is blocked.") % {
-                "date": block.date.strftime("%d.%m.%Y"),
-                "starts": block.starts.strftime("%H:%M"),
-                "ends": block.ends.strftime("%H:%M"),
-            }
-            messages.success(request, _flagged_message(office, done, len(change.flagged)))
-            return redirect("desk:blocks", slug=office.slug)
-    upcoming = Block.objects.filter(office=office, date__gte=today).select_related("created_by")
-    status = 400 if form.is_bound else 200
-    context = staff_context(request, office, role, form=form, blocks=upcoming.order_by("date", "starts", "pk"))
-    return render(request, "desk/blocks.html", context, status=status)
+    return _capacity_page(request, slug, "blocks", BlockForm, _record_block, _office_blocks)
 
 
 @login_required
