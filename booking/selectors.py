@@ -20,6 +20,7 @@ from offices.selectors import public_offices
 class _OnlineRules:
     """What an office lets citizens book online now; offices with the same rules are read in one query."""
 
+    now: datetime.datetime  # a start must lie after it (with no notice, a slot starting now has begun)
     notice: datetime.datetime  # the earliest start
     released: datetime.date  # the last day
     reserve_until: datetime.datetime  # slots after this still hold their phone reserve back
@@ -28,6 +29,7 @@ class _OnlineRules:
     @classmethod
     def of(cls, office: Office, now: datetime.datetime) -> "_OnlineRules":
         return cls(
+            now,
             now + datetime.timedelta(minutes=office.min_notice_minutes),
             released_until(office=office, now=now),
             now + datetime.timedelta(hours=office.phone_release_hours),
@@ -51,7 +53,8 @@ def _fitting_starts(
         Slot.objects.order_by()
         .filter(office_id__in=office_ids, local_date__range=(first, min(last, rules.released)))
         .filter(PHONE_FREE)  # the partial index's condition, so the planner can use it
-        .filter(start__gte=rules.notice, capacity__gt=F("booked_online") + held_back)
+        .filter(capacity__gt=F("booked_online") + held_back)
+        .filter(start__gte=rules.notice, start__gt=rules.now)
         .annotate(run_end=run_end)
         .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
     )

@@ -23,6 +23,7 @@ from booking.grid import BERLIN
 from booking.models import Appointment
 from booking.needs import Need
 from booking.services.appointments import (
+    CHANGED_MEANWHILE,
     CancelledBy,
     Contact,
     appointment_book,
@@ -323,7 +324,8 @@ def absence_record(
     absence = Absence(user=user, kind=kind, start_date=first, end_date=last, note=note.strip())
     absence.full_clean()
     absence.save()
-    offices = list(Office.objects.filter(memberships__user=user).distinct())
+    # In id order, the order moves between offices lock slots in (slots_lock): no deadlock between the two.
+    offices = list(Office.objects.filter(memberships__user=user).distinct().order_by("pk"))
     flagged = _refresh_days(offices=offices, first=first, last=last, now=now)
     _flagged_audit(flagged=flagged, by=by, now=now, reason=str(absence.get_kind_display()))
     return absence, CapacityChange(flagged)
@@ -364,7 +366,7 @@ def block_remove(*, block: Block, now: datetime.datetime) -> None:
 def rebooking_move(
     *, appointment: Appointment, by: AbstractBaseUser, reason: str, now: datetime.datetime
 ) -> Appointment:
-    """Move an appointment to rebook to its nearest free alternative; one retry if that time is taken meanwhile."""
+    """Move an appointment to rebook to its nearest free alternative; once more if that time is taken meanwhile."""
     for attempt in range(2):
         alternative = rebooking_alternative(appointment=appointment, now=now)
         if alternative is None:
@@ -381,6 +383,10 @@ def rebooking_move(
         except SlotTaken:
             if attempt:
                 raise
+            # Read it again: whoever took the time may have moved this very appointment.
+            appointment = Appointment.objects.select_related("office").get(pk=appointment.pk)
+            if appointment.status != Appointment.Status.NEEDS_REBOOKING:
+                raise BookingError(CHANGED_MEANWHILE) from None
     raise AssertionError("unreachable")
 
 

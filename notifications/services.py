@@ -296,7 +296,8 @@ def messages_recover(*, now: datetime.datetime) -> int:
 
 
 def _not_sent_again(reason: str) -> str:
-    return f"{reason} {_('Not sent again, so that no reminder arrives twice.')}"
+    # Not an f-string: xgettext does not see a msgid inside one.
+    return " ".join([reason, _("Not sent again, so that no reminder arrives twice.")])
 
 
 def _interrupted() -> str:

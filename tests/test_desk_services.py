@@ -294,3 +294,45 @@ def test_two_clerks_calling_the_same_citizen_at_once_one_wins(world) -> None:  #
     appointment.refresh_from_db()
     assert appointment.counter == winner
     assert AuditEntry.objects.filter(appointment=appointment, action=Action.CALL).count() == 1
+
+
+def test_a_sickness_mid_morning_keeps_the_counters_those_being_served_need(world) -> None:  # type: ignore[no-untyped-def]
+    from booking.integrity import integrity_check
+
+    world.book("09:45", persons=3, name="Online")  # 45 minutes: has begun at 10:05
+    world.book("09:45", persons=3, name="Telefon", channel=Appointment.Channel.PHONE)
+    _absence, change = services.absence_record(
+        user=world.sick, kind="sick", first=TODAY, last=TODAY, note="", by=world.manager_a, now=at("10:05")
+    )
+    assert change.flagged == []  # both have begun: neither is sent away
+    ten = Slot.objects.get(office=world.office_a, start=at("10:10"))
+    assert (ten.capacity, ten.booked) == (2, 2)  # the second counter stays until they are done
+    assert Slot.objects.get(office=world.office_a, start=at("10:30")).capacity == 1  # then it is gone
+    report = integrity_check(offices=[world.office_a], first=TODAY)
+    assert report.ok, report.slot_problems
+
+
+def test_a_block_over_citizens_already_here_sells_nothing_twice_when_it_is_lifted(world) -> None:  # type: ignore[no-untyped-def]
+    from booking.integrity import integrity_check
+
+    here = [world.book("10:30", name=name, channel=Appointment.Channel.PHONE, now=EARLY) for name in ("Eins", "Zwei")]
+    for appointment in here:
+        services.visit_check_in(appointment=appointment, by=world.clerk_a, now=at("10:00"))
+    block, change = services.block_create(
+        office=world.office_a,
+        date=TODAY,
+        starts=datetime.time(10, 30),
+        ends=datetime.time(11),
+        counters=None,
+        reason="Besprechung",
+        by=world.manager_a,
+        now=at("10:00"),
+    )
+    assert change.flagged == []
+    assert Slot.objects.get(office=world.office_a, start=at("10:30")).booked == 2
+    assert Slot.objects.get(office=world.office_a, start=at("10:45")).capacity == 0
+    services.block_remove(block=block, now=at("10:01"))
+    slot = Slot.objects.get(office=world.office_a, start=at("10:30"))
+    assert (slot.capacity, slot.booked) == (2, 2)  # nothing free to book on top of the two
+    report = integrity_check(offices=[world.office_a], first=TODAY)
+    assert report.ok, report.slot_problems

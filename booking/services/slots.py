@@ -2,7 +2,7 @@
 
 import datetime
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -95,6 +95,9 @@ def slots_generate(
         .filter(office=office, local_date__range=(first, last), start__gte=since)
         .order_by("start")
     }
+    _keep_room_for_those_who_cannot_give_way(
+        office=office, first=first, last=last, stored=stored, planned=planned, since=since
+    )
     flagged, released = _release_what_no_longer_fits(
         office=office, first=first, last=last, stored=stored, planned=planned, since=since
     )
@@ -111,6 +114,43 @@ def slots_generate(
     Slot.objects.bulk_update(to_update, SLOT_FIELDS, batch_size=1000)
     Slot.objects.bulk_create(new, batch_size=1000)
     return GenerationResult(created=len(new), updated=len(to_update), deleted=len(gone), flagged=flagged)
+
+
+def _keep_room_for_those_who_cannot_give_way(
+    *,
+    office: Office,
+    first: datetime.date,
+    last: datetime.date,
+    stored: dict[datetime.datetime, Slot],
+    planned: dict[datetime.datetime, PlannedSlot],
+    since: datetime.datetime,
+) -> None:
+    """Raise the planned capacity of a slot to what appointments that can no longer move occupy in it.
+
+    Someone already here, or an appointment that has begun, keeps the time
+    even when a block or a sickness takes the counters: the slot keeps as
+    many counters as they need (so its counts stay true and the units are
+    not sold twice when the capacity comes back). Changes ``planned``.
+    """
+    fixed = Appointment.objects.filter(
+        office=office,
+        status=Appointment.Status.BOOKED,
+        start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
+        end__gt=local_datetime(first, 0),
+    ).filter(Q(start__lt=since) | ~Q(visit=Appointment.Visit.EXPECTED))
+    units: dict[datetime.datetime, int] = {}
+    for start, end in fixed.values_list("start", "end"):
+        for slot_start in stored:
+            if start <= slot_start < end:
+                units[slot_start] = units.get(slot_start, 0) + 1
+    for slot_start, needed in units.items():
+        plan = planned.get(slot_start)
+        if plan is None:
+            slot = stored[slot_start]
+            plan = PlannedSlot(slot.local_date, slot.start, slot.end, 0, 0, 0, 0)
+        if plan.capacity < needed:
+            extra = needed - plan.capacity
+            planned[slot_start] = replace(plan, counters=plan.counters + extra, capacity=needed)
 
 
 def _values(slot: Slot) -> tuple[int, int, int, int]:
