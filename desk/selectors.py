@@ -161,8 +161,8 @@ def appointment_needs(appointment: Appointment) -> list[Need]:
 
 
 def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -> Alternative | None:
-    """The nearest free time for what the appointment needs: its own office first (a week either side), else the
-    earliest at another active office offering all its services.
+    """The nearest free time for what the appointment needs (never its own booked time): its own office first (a
+    week either side), else the earliest at another active office offering all its services.
 
     Only times a citizen could book online now are offered: those are free
     for a phone booking too, so the move takes what is shown.
@@ -175,8 +175,14 @@ def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -
         minutes = 0  # the office no longer offers one of the services: only other offices can help
     if minutes:
         around = max(appointment.start, now)
-        nearest = nearest_free_starts(office=office, minutes=minutes, around=around, now=now, count=1)
+        # A booked appointment's own time can look free (another unit there is): it is no alternative.
+        nearest = [
+            start
+            for start in nearest_free_starts(office=office, minutes=minutes, around=around, now=now, count=2)
+            if not (appointment.status == Appointment.Status.BOOKED and start == appointment.start)
+        ]
         if nearest:
+            nearest.sort(key=lambda start: abs(start - around))
             return Alternative(office, nearest[0], minutes, same_office=True)
     others = _other_offices_offering(appointment=appointment, needs=needs)
     if not others:

@@ -135,8 +135,6 @@ def _check_step(
             _("This appointment is on %(day)s, not today.") % {"day": day.strftime("%d.%m.%Y")}, field="visit"
         )
     if action == Action.CALL:
-        if counter is None or not 1 <= counter <= MAX_COUNTER:
-            raise BookingError(_("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER}, field="counter")
         if appointment.visit == Visit.CALLED and appointment.counter != counter:
             raise BookingError(
                 _("This citizen has already been called to counter %(counter)s.") % {"counter": appointment.counter},
@@ -166,6 +164,8 @@ def visit_check_in(*, appointment: Appointment, by: AbstractBaseUser, now: datet
 
 def visit_call(*, appointment: Appointment, by: AbstractBaseUser, counter: int, now: datetime.datetime) -> Appointment:
     """Call the arrived citizen to ``counter`` (calling again to the same counter is allowed)."""
+    if counter is None or not 1 <= counter <= MAX_COUNTER:
+        raise BookingError(_("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER}, field="counter")
     return _visit_step(appointment=appointment, by=by, action=Action.CALL, now=now, counter=counter)
 
 
@@ -181,6 +181,21 @@ def visit_finish(*, appointment: Appointment, by: AbstractBaseUser, now: datetim
 def visit_no_show(*, appointment: Appointment, by: AbstractBaseUser, now: datetime.datetime) -> Appointment:
     """Nobody came: only once the start plus ``DESK_NO_SHOW_GRACE_MINUTES`` has passed."""
     return _visit_step(appointment=appointment, by=by, action=Action.NO_SHOW, now=now)
+
+
+def visit_steps_allowed(*, appointment: Appointment, now: datetime.datetime, counter: int | None) -> list[str]:
+    """The steps the rules allow now, in the order of VISIT_STEPS: the buttons a page offers (each checks again).
+
+    ``counter`` is the clerk's: a citizen called to another counter is that clerk's to call again.
+    """
+    allowed = []
+    for action, (allowed_from, _to, _stamp) in VISIT_STEPS.items():
+        try:
+            _check_step(appointment=appointment, action=action, allowed_from=allowed_from, now=now, counter=counter)
+        except BookingError:
+            continue
+        allowed.append(action)
+    return allowed
 
 
 VISIT_ACTIONS = {

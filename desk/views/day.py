@@ -23,12 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from booking.grid import BERLIN
 from booking.models import Appointment
-from booking.selectors import free_starts, nearest_free_starts
+from booking.selectors import free_starts
 from booking.services.slots import BookingError
 from desk.forms.day import CancelForm, CounterForm, DayFilterForm, MoveDayForm, MoveForm, NoteForm
 from desk.models import AuditEntry
 from desk.selectors import (
-    Alternative,
     DayStatus,
     appointment_for_staff,
     can_manage,
@@ -47,13 +46,12 @@ from desk.services import (
     desk_cancel,
     desk_move,
     visit_call,
+    visit_steps_allowed,
 )
 from desk.views import staff_context
 from offices.models import Office
 
 Action = AuditEntry.Action
-# The visit's actions in the order their buttons appear.
-ACTIONS = [Action.CHECK_IN, Action.CALL, Action.START, Action.FINISH, Action.NO_SHOW]
 STATUS_LABELS = dict(DayStatus.CHOICES)
 
 
@@ -105,12 +103,8 @@ class Row:
     actions: list[tuple[str, str]]  # (action, button label)
 
 
-def _actions(
-    appointment: Appointment, *, now: datetime.datetime, today: datetime.date, counter: int | None
-) -> list[tuple[str, str]]:
-    """The visit's steps the rules allow now (desk.services checks again when one is taken)."""
-    if appointment.status != Appointment.Status.BOOKED:
-        return []
+def _actions(appointment: Appointment, *, now: datetime.datetime, counter: int | None) -> list[tuple[str, str]]:
+    """The buttons of the visit's steps the rules allow now (desk.services decides, and checks again when taken)."""
     labels = {
         Action.CHECK_IN: _("Check in"),
         Action.CALL: _("Call to counter %(counter)s") % {"counter": counter} if counter else _("Call"),
@@ -118,19 +112,9 @@ def _actions(
         Action.FINISH: _("Finish"),
         Action.NO_SHOW: _("No-show"),
     }
-    grace = datetime.timedelta(minutes=settings.DESK_NO_SHOW_GRACE_MINUTES)
-    found = []
-    for action in ACTIONS:
-        if appointment.visit not in VISIT_STEPS[action][0]:
-            continue
-        if action == Action.CHECK_IN and local_day(appointment.start) != today:
-            continue
-        if action == Action.NO_SHOW and now < appointment.start + grace:
-            continue
-        if action == Action.CALL and appointment.visit == Appointment.Visit.CALLED and appointment.counter != counter:
-            continue  # called to another clerk's counter: that clerk calls again
-        found.append((action, labels[action]))
-    return found
+    return [
+        (action, labels[action]) for action in visit_steps_allowed(appointment=appointment, now=now, counter=counter)
+    ]
 
 
 def _day_context(
@@ -156,7 +140,7 @@ def _day_context(
             appointment=appointment,
             status_label=STATUS_LABELS[appointment.day_status],
             services=[f"{line.service.name} × {line.persons}" for line in appointment.lines.all()],
-            actions=_actions(appointment, now=now, today=today, counter=counter),
+            actions=_actions(appointment, now=now, counter=counter),
         )
         for appointment in day_appointments(office=office, day=day, status=status, query=query)
     ]
@@ -238,7 +222,7 @@ def _call_counter(request: HttpRequest, office: Office) -> int | None:
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One step of the visit: check in, call, start, finish, no-show."""
     appointment, role = appointment_for_staff(user=request.user, pk=pk)
-    if action not in ACTIONS:
+    if action not in VISIT_STEPS:
         raise Http404("No such action.")
     office = appointment.office
     try:
@@ -379,21 +363,6 @@ def _option_key(office: Office, start: datetime.datetime) -> str:
     return f"{office.pk}-{start.astimezone(BERLIN):%Y-%m-%dT%H:%M}"
 
 
-def _suggestion(appointment: Appointment, *, now: datetime.datetime) -> Alternative | None:
-    """The nearest free alternative; for a booked appointment that is not its own time (which it holds)."""
-    alternative = rebooking_alternative(appointment=appointment, now=now)
-    if alternative is None or not alternative.same_office or alternative.start != appointment.start:
-        return alternative
-    office = appointment.office
-    nearest = nearest_free_starts(
-        office=office, minutes=alternative.minutes, around=appointment.start, now=now, count=3
-    )
-    others = sorted(
-        (start for start in nearest if start != appointment.start), key=lambda s: abs(s - appointment.start)
-    )
-    return Alternative(office, others[0], alternative.minutes, same_office=True) if others else None
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def move(request: HttpRequest, pk: int) -> HttpResponse:
@@ -418,7 +387,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     if changeable:
         found = free_starts(office=office, minutes=appointment.duration_minutes, now=now, first=the_day, last=the_day)
         starts = [start for start in found.get(the_day, []) if start != appointment.start]
-        alternative = _suggestion(appointment, now=now)
+        alternative = rebooking_alternative(appointment=appointment, now=now)
     options = {_option_key(office, start): (office, start) for start in starts}
     if alternative is not None:
         options[_option_key(alternative.office, alternative.start)] = (alternative.office, alternative.start)
