@@ -47,7 +47,6 @@ def _fitting_starts(
     after it, so no break, gap or day lies between.
     """
     held_back = held_back_from_online(reserve_until=rules.reserve_until)
-    run_end = Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
     fitting_end = F("start") + datetime.timedelta(minutes=length * rules.slot_minutes)
     return (
         Slot.objects.order_by()
@@ -55,9 +54,19 @@ def _fitting_starts(
         .filter(PHONE_FREE)  # the partial index's condition, so the planner can use it
         .filter(capacity__gt=F("booked_online") + held_back)
         .filter(start__gte=rules.notice, start__gt=rules.now)
-        .annotate(run_end=run_end)
+        .annotate(run_end=run_end(length))
         .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
     )
+
+
+def run_end(length: int) -> F | Window:
+    """The end of the slot ``length - 1`` places after each slot of its office: a run of ``length`` slots ends there.
+
+    One slot is its own run (and Lead refuses an offset of 0).
+    """
+    if length == 1:
+        return F("end")
+    return Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
 
 
 def free_starts(

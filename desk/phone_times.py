@@ -12,11 +12,11 @@ import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Window
-from django.db.models.functions import Lead
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 
 from booking.grid import BERLIN
 from booking.models import Slot
+from booking.selectors import run_end
 from booking.services.slots import PHONE_FREE
 from offices.models import Office
 
@@ -110,14 +110,13 @@ def _phone_fitting(
     ``length`` slots after it.
     """
     length = max(minutes // office.slot_minutes, 1)
-    run_end = Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
     fitting_end = F("start") + datetime.timedelta(minutes=length * office.slot_minutes)
     return (
         Slot.objects.order_by()
         .filter(office=office, local_date__range=(first, last), start__gt=now)
         .filter(PHONE_FREE)
         .filter(condition)
-        .annotate(run_end=run_end)
+        .annotate(run_end=run_end(length))
         .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
     )
 

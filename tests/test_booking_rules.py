@@ -141,6 +141,18 @@ def test_free_starts_never_cross_a_break_or_closing_time(office):
     assert starts[0] == "08:00"
 
 
+def test_a_matter_of_one_slot_is_offered_at_every_free_slot(office):
+    from desk.phone_times import earliest_phone_start
+
+    assert office.slot_minutes == 5
+    book(office, at(MONDAY, "08:05"), "anmeldung")  # 08:05–08:15 taken
+    starts = hhmm(free_starts(office=office, minutes=5, now=NOW, first=MONDAY, last=MONDAY)[MONDAY])
+    assert starts[:3] == ["08:00", "08:15", "08:20"]
+    assert len(starts) == 7 * 12 - 2
+    assert earliest_starts(minutes_by_office={office: 5}, now=NOW) == {office.pk: at(MONDAY, "08:00")}
+    assert earliest_phone_start(office=office, minutes=5, now=NOW, contingent_only=False) == at(MONDAY, "08:00")
+
+
 def test_a_start_is_offered_only_where_every_slot_it_needs_is_free(office):
     book(office, at(MONDAY, "09:15"))  # 09:15–09:30 is taken
     starts = hhmm(free_starts(office=office, minutes=30, now=NOW, first=MONDAY, last=MONDAY)[MONDAY])
