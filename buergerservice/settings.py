@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "booking",
     "notifications",
     "desk",
+    "tickets",
     # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
     "axes",
 ]
@@ -152,6 +153,14 @@ BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimu
 # The clerks' desk (desk/).
 DESK_NO_SHOW_GRACE_MINUTES = env_int("DESK_NO_SHOW_GRACE_MINUTES", 15, minimum=0)  # no-show only after start + this
 DESK_REFRESH_SECONDS = env_int("DESK_REFRESH_SECONDS", 20, minimum=5)  # the day view reloads its list this often
+
+# The walk-in queue (tickets/; the estimate is explained in tickets/estimate.py).
+QUEUE_HISTORY_DAYS = env_int("QUEUE_HISTORY_DAYS", 28, minimum=1)  # service times and the busy chart look back this far
+QUEUE_ACTIVE_COUNTER_MINUTES = env_int("QUEUE_ACTIVE_COUNTER_MINUTES", 20, minimum=1)  # a counter without a call, start
+# or finish for this long no longer counts as serving
+QUEUE_PHONE_REFRESH_SECONDS = env_int("QUEUE_PHONE_REFRESH_SECONDS", 15, minimum=5)  # the ticket's phone page
+QUEUE_DISPLAY_REFRESH_SECONDS = env_int("QUEUE_DISPLAY_REFRESH_SECONDS", 1, minimum=1, maximum=2)  # the call display
+QUEUE_STATUS_CACHE_SECONDS = env_int("QUEUE_STATUS_CACHE_SECONDS", 10, minimum=0)  # the public status (0: not cached)
 
 # Staff sign-in lockout (django-axes): after this many failed attempts for one
 # user name, that account is locked for STAFF_LOCKOUT_MINUTES, whatever the

@@ -34,6 +34,8 @@ from booking.services.slots import BookingError, SlotTaken, capacity_refresh
 from desk.models import AuditEntry
 from desk.selectors import rebooking_alternative, to_rebook
 from offices.models import Absence, Block, Office
+from offices.validators import MAX_COUNTER
+from tickets.visits import ticket_follow_visit
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,6 @@ VISIT_STEPS: dict[str, tuple[frozenset[str], str, str]] = {
     Action.FINISH: (frozenset({Visit.IN_SERVICE}), Visit.DONE, "finished_at"),
     Action.NO_SHOW: (frozenset({Visit.EXPECTED, Visit.CALLED}), Visit.NO_SHOW, "no_show_at"),
 }
-MAX_COUNTER = 99
 REASON_MAX_LENGTH = 500
 
 
@@ -117,6 +118,7 @@ def _visit_step(
             locked.no_show_at = None  # late after all: the no-show is taken back
             fields.append("no_show_at")
         locked.save(update_fields=fields)
+        ticket_follow_visit(appointment=locked, by=by, now=now)  # check-in issues the T ticket; it follows the visit
         audit_record(appointment=locked, by=by, action=action, before=before, now=now)
     return locked
 

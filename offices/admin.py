@@ -157,6 +157,7 @@ class OfficeAdmin(TranslationAdmin):
                 ]
             },
         ),
+        (_("Walk-in queue"), {"fields": ["walkin_cutoff_minutes", "pickup_counters"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Office]:
@@ -192,8 +193,8 @@ class CategoryAdmin(TranslationAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(TranslationAdmin):
-    list_display = ["name", "category", "default_duration_minutes", "max_persons", "office_count", "active"]
-    list_filter = ["category", "active"]
+    list_display = ["name", "category", "default_duration_minutes", "max_persons", "pickup", "office_count", "active"]
+    list_filter = ["category", "pickup", "active"]
     search_fields = ["name_de", "name_en", "slug", "description_de", "description_en"]
     prepopulated_fields = {"slug": ("name_de",)}
     list_select_related = ["category"]

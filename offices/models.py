@@ -15,7 +15,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from offices.validators import SLOT_MINUTES_CHOICES, validate_duration, validate_time_range
+from offices.validators import (
+    SLOT_MINUTES_CHOICES,
+    counter_numbers,
+    validate_counter_list,
+    validate_duration,
+    validate_time_range,
+)
 
 
 class Weekday(models.IntegerChoices):
@@ -88,6 +94,22 @@ class Office(models.Model):
         validators=[MaxValueValidator(7 * 24 * 60)],
         help_text=_("Citizens can book a time online only this long before it starts."),
     )
+    walkin_cutoff_minutes = models.PositiveSmallIntegerField(
+        _("walk-in tickets stop (minutes before closing)"),
+        default=30,
+        validators=[MaxValueValidator(12 * 60)],
+        help_text=_("No walk-in tickets are drawn this long before the office closes."),
+    )
+    pickup_counters = models.CharField(
+        _("pickup counters"),
+        max_length=200,
+        blank=True,
+        validators=[validate_counter_list],
+        help_text=_(
+            "Counter numbers that serve the pickup fast lane, separated by commas (e.g. 1, 2). "
+            "Empty: every counter serves pickups first."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive offices are hidden from citizens."))
     services = models.ManyToManyField("Service", through="OfficeService", related_name="offices")
 
@@ -105,6 +127,11 @@ class Office(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def pickup_counter_numbers(self) -> frozenset[int]:
+        """The counters of the pickup fast lane (empty: none designated)."""
+        return counter_numbers(self.pickup_counters)
 
     @property
     def is_special(self) -> bool:
@@ -161,6 +188,11 @@ class Service(models.Model):
         ],
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    pickup = models.BooleanField(
+        _("pickup of a finished document"),
+        default=False,
+        help_text=_("Queue tickets for it go to the pickup fast lane (letter A) instead of the walk-in queue."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -71,3 +71,21 @@ def find_overlaps(ranges: Iterable[TimeRange]) -> list[tuple[TimeRange, TimeRang
             if current.closes > latest.closes:
                 latest = current
     return overlaps
+
+
+MAX_COUNTER = 99  # counters are numbered 1 to 99 (the desk and the call display show them)
+
+
+def counter_numbers(text: str) -> frozenset[int]:
+    """The counter numbers in a list like "1, 2" (what ``validate_counter_list`` accepted)."""
+    return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip().isdigit())
+
+
+def validate_counter_list(text: str) -> None:
+    """Counter numbers from 1 to 99, separated by commas."""
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if part and not (part.isdigit() and 1 <= int(part) <= MAX_COUNTER):
+            raise ValidationError(
+                _("“%(part)s” is not a counter number from 1 to %(max)s.") % {"part": part, "max": MAX_COUNTER}
+            )

@@ -31,6 +31,8 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "phone_share_percent": "20",
         "phone_release_hours": "48",
         "min_notice_minutes": "30",
+        "walkin_cutoff_minutes": "30",
+        "pickup_counters": "",
     }
     for prefix in INLINES:
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 
 from booking.grid import BERLIN, local_datetime
 from booking.models import Appointment, Slot
@@ -62,6 +64,7 @@ from offices.models import (
     WeeklyShift,
 )
 from offices.services import public_holidays_import
+from tickets.models import Kiosk
 
 # --- Writing --------------------------------------------------------------------------------------------------------
 
@@ -81,6 +84,7 @@ class DemoResult:
     slots: int
     admin_created: bool
     admin_password: str | None  # None when the stored password no longer works
+    kiosk_path: str | None = None  # the first citizen office's kiosk, e.g. /kiosk/<key>/
 
 
 def translated(name: str, text: Text) -> dict[str, str]:
@@ -113,6 +117,7 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
     for office in offices.values():
         capacity_refresh(office=office, first=today, last=today + datetime.timedelta(days=office.horizon_days))
     seed_desk_day(offices[OFFICES[0].slug], today=today)
+    kiosks = seed_kiosks(offices)
     admin_created, admin_password = seed_admin()
     return DemoResult(
         offices=Office.objects.count(),
@@ -128,6 +133,7 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
         slots=Slot.objects.count(),
         admin_created=admin_created,
         admin_password=admin_password,
+        kiosk_path=kiosk_path(kiosks[0]) if kiosks else None,
     )
 
 
@@ -149,6 +155,7 @@ def seed_services() -> dict[str, Service]:
                 "default_duration_minutes": row.minutes,
                 "max_persons": row.max_persons,
                 "position": index,
+                "pickup": row.category == "abholung",
                 "active": True,
             },
         )
@@ -169,6 +176,7 @@ def seed_office(row: DemoOffice, services: dict[str, Service]) -> Office:
             "phone": row.phone,
             "email": row.email,
             "step_free": row.step_free,
+            "pickup_counters": "1" if row.kind == Office.Kind.CITIZEN_OFFICE else "",
             "active": True,
         },
     )
@@ -250,6 +258,20 @@ def seed_walk_in_windows(offices: dict[str, Office]) -> None:
             WalkInWindow.objects.update_or_create(
                 office=office, weekday=weekday, starts=starts, defaults={"ends": ends, "counters": WALK_IN_COUNTERS}
             )
+
+
+def seed_kiosks(offices: dict[str, Office]) -> list[Kiosk]:
+    """A kiosk at the entrance of every citizen office; its key (the address) stays the same on every run."""
+    return [
+        Kiosk.objects.update_or_create(office=office, name="Eingang", defaults={"active": True})[0]
+        for office in offices.values()
+        if office.kind == Office.Kind.CITIZEN_OFFICE
+    ]
+
+
+def kiosk_path(kiosk: Kiosk) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("tickets:kiosk", args=[kiosk.key])
 
 
 def seed_staff(offices: dict[str, Office]) -> dict[tuple[str, int], object]:

@@ -39,6 +39,8 @@ class Command(BaseCommand):
                 f"{result.slots} slots."
             )
         )
+        if result.kiosk_path is not None:
+            self.stdout.write(f"Kiosk of the first office: http://127.0.0.1:8000{result.kiosk_path}")
         if result.admin_password is not None:
             self.stdout.write(
                 f"Administrator login: http://127.0.0.1:8000/admin/ user {ADMIN_USERNAME}, "

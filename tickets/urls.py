@@ -1,0 +1,12 @@
+from django.urls import path
+
+from tickets.views import kiosk, ticket
+
+app_name = "tickets"
+urlpatterns = [
+    # The kiosk in the office: its address carries its key
+    path("kiosk/<str:key>/", kiosk.kiosk, name="kiosk"),
+    path("kiosk/<str:key>/ticket/<str:token>/", kiosk.drawn, name="kiosk-ticket"),
+    # The ticket on the phone: the short link printed on the ticket and shown as a QR code
+    path("w/<str:token>/", ticket.ticket, name="ticket"),
+]
