@@ -14,6 +14,7 @@ from booking.needs import Need
 from booking.services.appointments import hold_place
 from offices.models import Block
 from tests.desk import EARLY, TODAY, at
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,10 @@ PAGES = [
     ("desk:block-remove", "block", True),
     ("booking:capacity", "office", True),
     ("notifications:office-messages", "office", True),
+    ("tickets:queue", "office", False),
+    ("tickets:call-next", "office", False),
+    ("tickets:urgent", "office", False),
+    ("tickets:step", "ticket", False),
 ]
 NOT_OFFICE_PAGES = {"desk:home", "booking:staff-login", "booking:staff-logout"}
 
@@ -56,7 +61,7 @@ API = [
 
 @pytest.fixture
 def targets(world):  # type: ignore[no-untyped-def]
-    """Office A's things: an appointment, a hold of the phone booking flow, a block."""
+    """Office A's things: an appointment, a hold of the phone booking flow, a block, a waiting queue ticket."""
     appointment = world.book("11:00", email="erika@example.org")
     need = [Need(world.service(), 1)]
     hold = hold_place(office=world.office_a, start=at("14:00"), needs=need, now=EARLY, channel="phone")
@@ -67,7 +72,10 @@ def targets(world):  # type: ignore[no-untyped-def]
         ends=datetime.time(10),
         reason="Drucker",
     )
-    return {"appointment": appointment, "hold": hold, "block": block}
+    ticket = Ticket.objects.create(
+        office=world.office_a, day=TODAY, queue=Ticket.Queue.WALK_IN, number=1, issued_at=at("10:00")
+    )
+    return {"appointment": appointment, "hold": hold, "block": block, "ticket": ticket}
 
 
 def url(name: str, kind: str, world, targets) -> str:  # type: ignore[no-untyped-def]
@@ -78,6 +86,7 @@ def url(name: str, kind: str, world, targets) -> str:  # type: ignore[no-untyped
         "act": [targets["appointment"].pk, "check_in"],
         "hold": [office.slug, targets["hold"].token],
         "block": [office.slug, targets["block"].pk],
+        "ticket": [targets["ticket"].pk, "call"],
     }[kind]
     return reverse(name, args=args)
 
@@ -100,6 +109,7 @@ def test_another_office_s_clerk_gets_404_on_every_page(world, targets, name, kin
     assert targets["appointment"].visit == "expected" and targets["appointment"].status == "booked"
     assert Hold.objects.filter(pk=targets["hold"].pk).exists()
     assert Block.objects.filter(pk=targets["block"].pk).exists()
+    assert list(Ticket.objects.values_list("pk", "status")) == [(targets["ticket"].pk, "waiting")]
 
 
 @pytest.mark.parametrize(("name", "kind", "managers_only"), PAGES)

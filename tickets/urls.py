@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import kiosk, ticket
+from tickets.views import kiosk, staff, ticket
 
 app_name = "tickets"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("kiosk/<str:key>/ticket/<str:token>/", kiosk.drawn, name="kiosk-ticket"),
     # The ticket on the phone: the short link printed on the ticket and shown as a QR code
     path("w/<str:token>/", ticket.ticket, name="ticket"),
+    # The clerks' queue
+    path("staff/desk/<slug:slug>/queue/", staff.queue, name="queue"),
+    path("staff/desk/<slug:slug>/queue/next/", staff.call_next, name="call-next"),
+    path("staff/desk/<slug:slug>/queue/urgent/", staff.urgent, name="urgent"),
+    path("staff/tickets/<int:pk>/<str:step>/", staff.step, name="step"),
 ]

@@ -59,12 +59,12 @@ def _counter_key(office: Office) -> str:
     return f"desk-counter-{office.pk}"
 
 
-def _session_counter(request: HttpRequest, office: Office) -> int | None:
+def session_counter(request: HttpRequest, office: Office) -> int | None:
     counter = request.session.get(_counter_key(office))
     return counter if isinstance(counter, int) and 1 <= counter <= MAX_COUNTER else None
 
 
-def _next_url(request: HttpRequest, fallback: str) -> str:
+def next_url(request: HttpRequest, fallback: str) -> str:
     """The ``next`` field when it points into this site, else ``fallback``."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -134,7 +134,7 @@ def _day_context(
     status = cleaned.get("status") or ""
     query = cleaned.get("q") or ""
     today = local_day(now)
-    counter = _session_counter(request, office)
+    counter = session_counter(request, office)
     rows = [
         Row(
             appointment=appointment,
@@ -203,10 +203,10 @@ def counter(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, _("Your counter is now %(counter)s.") % {"counter": form.cleaned_data["counter"]})
     else:
         messages.error(request, form.errors["counter"][0])
-    return HttpResponseRedirect(_next_url(request, reverse("desk:day", args=[office.slug])))
+    return HttpResponseRedirect(next_url(request, reverse("desk:day", args=[office.slug])))
 
 
-def _call_counter(request: HttpRequest, office: Office) -> int | None:
+def call_counter(request: HttpRequest, office: Office) -> int | None:
     """The counter to call to: the one sent with the button (then remembered), else the session's."""
     if request.POST.get("counter", "").strip():
         form = CounterForm(request.POST)
@@ -214,7 +214,7 @@ def _call_counter(request: HttpRequest, office: Office) -> int | None:
             raise BookingError(form.errors["counter"][0], field="counter")
         request.session[_counter_key(office)] = form.cleaned_data["counter"]
         return form.cleaned_data["counter"]
-    return _session_counter(request, office)
+    return session_counter(request, office)
 
 
 @require_POST
@@ -227,7 +227,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     office = appointment.office
     try:
         if action == Action.CALL:
-            number = _call_counter(request, office)
+            number = call_counter(request, office)
             if number is None:
                 raise BookingError(_("Set your counter number first (above the list), then call."), field="counter")
             done = visit_call(appointment=appointment, by=request.user, counter=number, now=timezone.now())
@@ -244,7 +244,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     the_day = local_day(appointment.start)
     if request.htmx:
         return _day_response(request, office, role, request.POST, default_day=the_day)
-    return HttpResponseRedirect(_next_url(request, _day_url(office, the_day)))
+    return HttpResponseRedirect(next_url(request, _day_url(office, the_day)))
 
 
 # One appointment -------------------------------------------------------------------------------
