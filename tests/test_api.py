@@ -452,6 +452,9 @@ def test_the_openapi_schema_describes_every_path(client):
         "/api/v1/staff/appointments/{pk}/start",
         "/api/v1/staff/appointments/{pk}/finish",
         "/api/v1/staff/appointments/{pk}/no-show",
+        # The live status of the walk-in queues (tickets/api.py).
+        "/api/v1/offices/status",
+        "/api/v1/offices/{slug}/status",
     }
     assert set(schema["paths"]["/api/v1/appointments"]["post"]["responses"]) == {"201", "409", "422"}
 

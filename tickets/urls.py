@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import kiosk, staff, ticket
+from tickets.views import kiosk, public, staff, ticket
 
 app_name = "tickets"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("kiosk/<str:key>/ticket/<str:token>/", kiosk.drawn, name="kiosk-ticket"),
     # The ticket on the phone: the short link printed on the ticket and shown as a QR code
     path("w/<str:token>/", ticket.ticket, name="ticket"),
+    # The call display in the waiting room, and the public live status ("traffic light")
+    path("offices/<slug:slug>/display/", public.display, name="display"),
+    path("status/", public.status, name="status"),
+    path("status/<slug:slug>/", public.office_status, name="office-status"),
     # The clerks' queue
     path("staff/desk/<slug:slug>/queue/", staff.queue, name="queue"),
     path("staff/desk/<slug:slug>/queue/next/", staff.call_next, name="call-next"),

@@ -29,6 +29,7 @@ from ninja.operation import Operation
 from booking.api.endpoints import router
 from booking.api.errors import install_error_handlers
 from desk.api import router as staff_router
+from tickets.api import router as status_router
 
 
 class BookingAPI(NinjaAPI):
@@ -75,3 +76,4 @@ api.add_decorator(_in_request_language, mode="view")
 install_error_handlers(api)
 api.add_router("", router)
 api.add_router("/staff/", staff_router)
+api.add_router("", status_router)  # /offices/status, /offices/{slug}/status

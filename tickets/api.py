@@ -1,0 +1,121 @@
+"""The live status as JSON for city portals and apps: /api/v1/offices/status and /api/v1/offices/{slug}/status.
+
+The same figures as the status page (``tickets.selectors.offices_status``),
+cached for ``QUEUE_STATUS_CACHE_SECONDS`` on the server and allowed to be
+cached as long by the client. ``word`` follows Accept-Language (de, en); the
+keys (``band``, ``walk_in``) do not. An unknown office is 404 ``{"detail": msg}``
+like the booking API's unknown tokens.
+"""
+
+import datetime
+import math
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+
+from booking.api.schemas import ConflictOut
+from tickets.selectors import BAND_LIMITS, Band, OfficeStatus, WalkIn, offices_status
+
+router = Router(tags=["live status"])
+
+BAND_HELP = ", ".join(band.value for band in Band)
+WALK_IN_HELP = ", ".join(state.value for state in WalkIn)
+LIMITS_HELP = "; ".join(f"{band.value}: up to {limit} minutes" for limit, band in BAND_LIMITS)
+
+
+class WaitOut(Schema):
+    low: int = Field(description="Optimistic minutes.")
+    mid: int = Field(description="Expected minutes: what the band is chosen by.")
+    high: int = Field(description="Pessimistic minutes.")
+
+
+class StatusLinksOut(Schema):
+    status: str = Field(description="The office's status page, with its usual busy hours.")
+    display: str = Field(description="The call display of its waiting room.")
+
+
+class OfficeStatusOut(Schema):
+    slug: str
+    name: str
+    band: str = Field(
+        description=f"The traffic light: one of {BAND_HELP} ({LIMITS_HELP}; very_long above that, by the "
+        "expected wait of a walk-in ticket drawn now)."
+    )
+    word: str = Field(description="The band in words, in the language of Accept-Language.")
+    walk_in: str = Field(description=f"Whether a walk-in ticket can be drawn now: one of {WALK_IN_HELP}.")
+    waiting: int = Field(description="Tickets waiting, all queues.")
+    counters_open: int
+    wait_minutes: WaitOut | None = Field(
+        description="The wait of a walk-in ticket drawn now, in whole minutes; null when none can be drawn."
+    )
+    next_free_appointment: datetime.datetime | None = Field(
+        description="The earliest appointment bookable online for the office's shortest matter, UTC; null when "
+        "there is none in the next weeks."
+    )
+    links: StatusLinksOut
+
+
+def _minutes(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def _out(request: HttpRequest, status: OfficeStatus) -> dict[str, object]:
+    office = status.office
+    wait = status.wait.minutes if status.wait else None
+    return {
+        "slug": office.slug,
+        "name": office.name,
+        "band": status.band.value,
+        "word": str(status.word),
+        "walk_in": status.walkin.value,
+        "waiting": status.waiting,
+        "counters_open": status.counters_open,
+        "wait_minutes": {"low": _minutes(wait.low), "mid": _minutes(wait.mid), "high": _minutes(wait.high)}
+        if wait
+        else None,
+        "next_free_appointment": status.next_free.astimezone(datetime.UTC) if status.next_free else None,
+        "links": {
+            "status": request.build_absolute_uri(reverse("tickets:office-status", args=[office.slug])),
+            "display": request.build_absolute_uri(reverse("tickets:display", args=[office.slug])),
+        },
+    }
+
+
+def _cacheable(response: HttpResponse) -> None:
+    """As long as the server keeps the figures; the word depends on the language asked for."""
+    seconds = settings.QUEUE_STATUS_CACHE_SECONDS
+    if seconds > 0:
+        patch_cache_control(response, public=True, max_age=seconds)
+    else:
+        patch_cache_control(response, no_cache=True)
+    patch_vary_headers(response, ["Accept-Language"])
+
+
+@router.get(
+    "/offices/status",
+    response=list[OfficeStatusOut],
+    summary="The live waiting-time status of every active office",
+)
+def list_office_statuses(request: HttpRequest, response: HttpResponse) -> list[dict[str, object]]:
+    _cacheable(response)
+    return [_out(request, status) for status in offices_status(now=timezone.now())]
+
+
+@router.get(
+    "/offices/{slug}/status",
+    response={200: OfficeStatusOut, 404: ConflictOut},
+    summary="The live waiting-time status of one office",
+)
+def read_office_status(request: HttpRequest, slug: str, response: HttpResponse) -> dict[str, object]:
+    try:
+        statuses = offices_status(now=timezone.now(), slug=slug)
+    except Http404:
+        raise HttpError(404, _("There is no office “%(value)s”.") % {"value": slug[:60]}) from None
+    _cacheable(response)
+    return _out(request, statuses[0])

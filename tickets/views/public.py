@@ -1,0 +1,152 @@
+"""The queue's public pages: the call display in the waiting room and the live status ("traffic light").
+
+The call display is a screen in the waiting room (no login, no site
+navigation). htmx asks for its list of calls every
+``QUEUE_DISPLAY_REFRESH_SECONDS`` with what it shows now (``shown``, ``newest``):
+when nothing changed the answer is an empty 204, so the page stays still and a
+screen reader hears a new call once, in the live region that only a newer call
+fills. Without JavaScript the page reloads itself every few seconds.
+
+The status pages (all offices, and one office with its "usually busy" chart)
+refresh their figures every minute with htmx and are complete pages without it.
+"""
+
+import datetime
+import hashlib
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from booking.grid import BERLIN
+from offices.models import Office
+from offices.selectors import public_offices
+from tickets.busy import busy_chart
+from tickets.estimate import Estimate
+from tickets.models import Ticket
+from tickets.selectors import BAND_WORDS, Band, OfficeStatus, last_calls, local_today, offices_status
+
+DISPLAY_CALLS = 7  # the newest and six before it: what a screen shows readably from across the room
+NO_SCRIPT_REFRESH_SECONDS = 5  # the display without JavaScript reloads the whole page
+STATUS_REFRESH_SECONDS = 60
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+# The call display -------------------------------------------------------------------------------
+
+
+def _display_office(slug: str) -> Office:
+    office = public_offices().filter(slug=slug).first()
+    if office is None:
+        raise Http404("No such office.")
+    return office
+
+
+def _stamp(call: Ticket) -> int:
+    """When the call was made, in microseconds: a recall of the same ticket is a newer call."""
+    return (call.called_at - EPOCH) // datetime.timedelta(microseconds=1)
+
+
+def _shown(calls: list[Ticket], clock: str) -> str:
+    """A short fingerprint of everything the display shows: unchanged means nothing to swap."""
+    text = "|".join(f"{call.pk}.{call.counter}.{_stamp(call)}" for call in calls) + "|" + clock
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _number(value: str) -> int:
+    return int(value) if value.isdigit() else 0
+
+
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+def display(request: HttpRequest, slug: str) -> HttpResponse:
+    office = _display_office(slug)
+    now = timezone.now()
+    calls = list(last_calls(office=office, day=local_today(now), limit=DISPLAY_CALLS))
+    clock = now.astimezone(BERLIN).strftime("%H:%M")
+    newest = _stamp(calls[0]) if calls else 0
+    context = {
+        "office": office,
+        "calls": calls,
+        "now": now,
+        "shown": _shown(calls, clock),
+        "newest": newest,
+        "refresh_seconds": settings.QUEUE_DISPLAY_REFRESH_SECONDS,
+        "no_script_refresh_seconds": NO_SCRIPT_REFRESH_SECONDS,
+        "chime": request.GET.get("chime") == "1",
+    }
+    if not request.htmx:
+        return render(request, "tickets/display.html", context)
+    if request.GET.get("shown") == context["shown"]:
+        return HttpResponse(status=204)
+    context["announce"] = bool(calls) and newest > _number(request.GET.get("newest", ""))
+    return render(request, "tickets/_display_calls.html", context)
+
+
+# The live status --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitRange:
+    """The expected wait as the pages say it: on whole five minutes, the range widened outwards."""
+
+    low: int
+    mid: int
+    high: int
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> "WaitRange":
+        minutes = estimate.minutes
+        high = 5 * math.ceil(minutes.high / 5)
+        mid = min(high, max(5 * math.floor(minutes.mid / 5 + 0.5), 5 if minutes.mid > 0 else 0))
+        return cls(low=min(mid, 5 * math.floor(minutes.low / 5)), mid=mid, high=high)
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    status: OfficeStatus
+    wait: WaitRange | None
+
+
+def _lines(statuses: list[OfficeStatus]) -> list[StatusLine]:
+    return [StatusLine(status, WaitRange.of(status.wait) if status.wait else None) for status in statuses]
+
+
+def _status_context(statuses: list[OfficeStatus], now: datetime.datetime) -> dict[str, object]:
+    return {
+        "lines": _lines(statuses),
+        "now": now,
+        "refresh_seconds": STATUS_REFRESH_SECONDS,
+        "bands": [(band.value, BAND_WORDS[band]) for band in Band],
+    }
+
+
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+def status(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    context = _status_context(offices_status(now=now), now)
+    template = "tickets/_status_rows.html" if request.htmx else "tickets/status.html"
+    return render(request, template, context)
+
+
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+def office_status(request: HttpRequest, slug: str) -> HttpResponse:
+    now = timezone.now()
+    statuses = offices_status(now=now, slug=slug)  # 404 for an unknown or inactive office
+    context = {**_status_context(statuses, now), "single": True}
+    if request.htmx:
+        return render(request, "tickets/_status_rows.html", context)
+    office = statuses[0].office
+    context.update(office=office, chart=busy_chart(office=office, now=now))
+    return render(request, "tickets/office_status.html", context)
