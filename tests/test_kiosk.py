@@ -71,14 +71,26 @@ def test_drawing_a_ticket_gives_w001_and_its_page_with_the_number_the_qr_code_an
 
 def test_the_drawn_ticket_says_how_many_are_ahead_and_when_it_is_expected_to_be_called(client, qw) -> None:  # type: ignore[no-untyped-def]
     qw.draw("09:00")
+    qw.draw("09:00")
+    draw(client, qw, "personalausweis", "09:00", language="en")
+    ticket = Ticket.objects.get(number=3)
+    with time_machine.travel(at("09:00"), tick=False):
+        html = client.get(reverse("tickets:kiosk-ticket", args=[qw.kiosk.key, ticket.token])).content.decode()
+    # Two walk-ins of 15 minutes (¾ to 1½ of it) ahead take the two planned counters; the first free calls: after
+    # 11.25–22.5 minutes, shown on whole five minutes.
+    assert "2 people are ahead of you." in html
+    assert "Expected call between 09:10 and 09:25." in html
+    assert "Identity card" in html
+
+
+def test_with_a_counter_free_the_drawn_ticket_is_called_shortly(client, qw) -> None:  # type: ignore[no-untyped-def]
+    qw.draw("09:00")
     draw(client, qw, "personalausweis", "09:00", language="en")
     ticket = Ticket.objects.get(number=2)
     with time_machine.travel(at("09:00"), tick=False):
         html = client.get(reverse("tickets:kiosk-ticket", args=[qw.kiosk.key, ticket.token])).content.decode()
-    # One walk-in of 15 minutes ahead (¾–1½ of it), the two planned counters: 5.6–11.25 minutes.
     assert "1 person is ahead of you." in html
-    assert "Expected call between 09:05 and 09:15." in html
-    assert "Identity card" in html
+    assert "You will be called shortly." in html
 
 
 def test_the_kiosk_in_english_draws_a_ticket_whose_qr_code_opens_the_english_phone_page(client, qw) -> None:  # type: ignore[no-untyped-def]

@@ -135,3 +135,64 @@ def test_a_pickup_waits_only_for_the_pickups_ahead_at_the_fast_lane(qw) -> None:
     mine = qw.draw("08:02", queue=Ticket.Queue.PICKUP, service="abholung-ausweis")
     result = estimate(queue_state(office=qw.office_a, now=at("08:05")), mine)
     assert (result.ahead, result.counters, result.minutes) == (1, 1, Minutes(3.75, 5.0, 7.5))
+
+
+def test_the_next_free_counter_calls_not_the_average_of_all(qw) -> None:  # type: ignore[no-untyped-def]
+    for _n in range(2):
+        qw.draw("08:40", service="anmeldung")
+    _serve(qw, "08:40", counter=1, minutes=10)
+    long_one = qw.draw("08:55", queue=Ticket.Queue.WALK_IN)
+    _serve(qw, "08:56", counter=2)  # W002 (10 minutes) at counter 2 since 08:56
+    assert long_one.label == "W003"
+    mine = qw.draw("09:00")
+    result = estimate(queue_state(office=qw.office_a, now=at("09:00")), mine)
+    # W003 is ahead; counter 1 is free now and takes it, counter 2 is free after 10 − 4 minutes (mean): W004 then.
+    assert (result.ahead, result.counters) == (1, 2)
+    assert result.minutes == Minutes(3.5, 6.0, 11.0)
+
+
+def test_a_counter_whose_shift_ends_takes_no_more_tickets(qw) -> None:  # type: ignore[no-untyped-def]
+    from desk.services import block_create
+
+    # One of the two counters is closed from 10:00 (a block; a shift ending does the same to the grid).
+    block_create(
+        office=qw.office_a,
+        date=TODAY,
+        starts=datetime.time(10),
+        ends=datetime.time(16),
+        counters=1,
+        reason="Schulung",
+        by=qw.manager_a,
+        now=at("08:00"),
+    )
+    for counter in (1, 2):
+        qw.draw("09:20", service="anmeldung")
+        _serve(qw, "09:20", counter=counter, minutes=10)
+    for _n in range(6):
+        qw.draw("09:29")
+    mine = qw.draw("09:30")
+    result = estimate(queue_state(office=qw.office_a, now=at("09:30")), mine)
+    # Two counters take two each (15 minutes a ticket) until 10:00; then one is left for the last two and the
+    # ticket: called at 10:30, not at 10:15.
+    assert (result.ahead, result.counters, result.minutes.mid) == (6, 2, 60.0)
+
+
+def test_the_service_time_runs_from_the_call_so_the_walk_to_the_counter_counts(qw) -> None:  # type: ignore[no-untyped-def]
+    last_week = TODAY - datetime.timedelta(days=7)
+    for index in range(5):
+        called = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
+        Ticket.objects.create(
+            office=qw.office_a,
+            day=last_week,
+            queue=Ticket.Queue.WALK_IN,
+            number=index + 1,
+            status=Ticket.Status.DONE,
+            service=qw.service(),
+            counter=1,
+            issued_at=called,
+            called_at=called,
+            service_started_at=called + datetime.timedelta(minutes=2),
+            finished_at=called + datetime.timedelta(minutes=12),
+        )
+    times = queue_state(office=qw.office_a, now=at("09:00")).times
+    assert times.by_service[qw.service().pk] == Minutes(12.0, 12.0, 12.0)

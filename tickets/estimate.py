@@ -1,32 +1,40 @@
 """How long a ticket waits: the one place the estimate is made (README, "How the waiting time is estimated").
 
-The estimate for a ticket is the work ahead of it divided by the counters
-serving its lane:
+The estimate replays the queue ahead of a ticket on the counters serving its
+lane, the way the counters will work through it:
 
-* **Work ahead**: for each waiting ticket the queue order (``tickets.policy``)
-  puts before it, its expected service time; plus, for each ticket in service
-  or called in the same lane, what is left of its expected time.
-* **Expected service time** of a matter: from the last ``QUEUE_HISTORY_DAYS``
-  days of this office's finished tickets of that service (at most the last
-  200), the lower quartile (optimistic), the mean (the estimate) and the upper
-  quartile (pessimistic) of the minutes from the start of service to its end.
-  With fewer than five such tickets, the office's configured duration ``d``
-  stands in: ¾d, d and 1½d. An appointment holder's ticket expects the
-  appointment's booked length.
-* **Counters serving the lane**: those that called, started or finished a
-  ticket in the last ``QUEUE_ACTIVE_COUNTER_MINUTES`` minutes or are serving
-  one now, so a clerk who leaves stops counting after that time; before the
-  first call of the day, the counters on shift in the current slot. Counters
-  of the pickup fast lane serve pickups; the others serve the rest. At least 1.
+* **The counters**: those that called, started or finished a ticket in the
+  last ``QUEUE_ACTIVE_COUNTER_MINUTES`` minutes or are serving one now (so a
+  clerk who leaves stops counting after that time), but never more than the
+  slot grid has on shift now; before the first call of the day, those on shift.
+  Counters of the pickup fast lane (``Office.pickup_counters``) serve pickups,
+  the others the rest. At least one.
+* **When each counter is free**: now, or when what is left of the ticket it is
+  serving is done (its expected time less the minutes since it was called).
+* **The tickets ahead**: the waiting tickets the queue order
+  (``tickets.policy``) puts first, one after the other to the counter free
+  first, each for its expected time. When the slot grid has fewer counters on
+  shift at the moment a counter would take the next ticket (a clerk's shift
+  ends), that counter takes no more. The ticket is called when the next counter
+  is free after them.
+* **Expected time** of a matter: from the last ``QUEUE_HISTORY_DAYS`` days of
+  this office's finished tickets of that service (at most the last 200), the
+  lower quartile (optimistic), the mean (the estimate) and the upper quartile
+  (pessimistic) of the minutes from the call to the end of service (the walk
+  to the counter included). With fewer than five such tickets the office's
+  configured duration ``d`` stands in: ¾d, d and 1½d. An appointment holder's
+  ticket expects the appointment's booked length so.
 
-The call is expected between now + optimistic work / counters and now +
-pessimistic work / counters, the estimate being now + mean work / counters.
-What it does not know: appointment holders who have not arrived yet, urgent
-cases still to come, and breaks; ``bench/queue_sim.py`` measures how far off
-the estimate is on a synthetic day.
+The replay runs three times, with the optimistic, the mean and the pessimistic
+times: the call is expected between the first and the last, the mean being the
+estimate. What it does not know: appointment holders who have not arrived
+yet, pickups and urgent cases still to come (they go first), breaks, and
+no-shows (counted as served); ``bench/queue_sim.py`` measures how far off the
+estimate is on a synthetic day.
 """
 
 import datetime
+import heapq
 import math
 import statistics
 from collections import defaultdict
@@ -36,6 +44,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
+from booking.grid import BERLIN
 from booking.models import Slot
 from offices.models import Office, OfficeService
 from tickets.models import Ticket
@@ -96,14 +105,14 @@ def service_times(*, office: Office, now: datetime.datetime) -> ServiceTimes:
     samples: dict[int, list[float]] = defaultdict(list)
     finished = (
         Ticket.objects.filter(office=office, finished_at__gte=since, finished_at__lte=now)
-        .exclude(service_started_at=None)
         .exclude(service=None)
         .order_by("-finished_at")
-        .values_list("service_id", "service_started_at", "finished_at")
+        .values_list("service_id", "called_at", "service_started_at", "finished_at")
     )
-    for service_id, started, ended in finished[: MAX_SAMPLES * 10]:
-        if len(samples[service_id]) < MAX_SAMPLES:
-            samples[service_id].append(max(0.0, (ended - started).total_seconds() / 60))
+    for service_id, called, started, ended in finished[: MAX_SAMPLES * 10]:
+        begun = called or started  # a ticket started without a call has no walk to the counter
+        if begun is not None and len(samples[service_id]) < MAX_SAMPLES:
+            samples[service_id].append(max(0.0, (ended - begun).total_seconds() / 60))
     offers = OfficeService.objects.filter(office=office, service__active=True).values_list(
         "service_id", "duration_minutes", "service__pickup"
     )
@@ -135,10 +144,11 @@ def serving_counters(*, office: Office, tickets: list[Ticket], now: datetime.dat
     return counters
 
 
-def planned_counters(*, office: Office, now: datetime.datetime) -> int:
-    """The clerks on shift in the slot running now (0 outside the opening hours)."""
-    slot = Slot.objects.filter(office=office, start__lte=now, end__gt=now).only("counters").first()
-    return slot.counters if slot is not None else 0
+def planned_counters(*, office: Office, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
+    """The clerks on shift in each slot of today from the one running now: (end of the slot, counters)."""
+    today = now.astimezone(BERLIN).date()
+    slots = Slot.objects.filter(office=office, local_date=today, end__gt=now).order_by("start")
+    return list(slots.values_list("end", "counters"))
 
 
 @dataclass(frozen=True)
@@ -150,22 +160,43 @@ class QueueState:
     tickets: list[Ticket]  # today's open tickets, T tickets with their appointment
     times: ServiceTimes
     counters: set[int]  # serving now
-    planned: int  # on shift now, for before the first call
+    shifts: list[tuple[datetime.datetime, int]]  # today's slots from now: (end, counters on shift)
 
-    def lane_counters(self, lane: Lane) -> int:
+    @property
+    def planned(self) -> int:
+        """The clerks on shift now (0 outside the opening hours)."""
+        return self.on_shift(self.now)
+
+    def on_shift(self, moment: datetime.datetime) -> int:
+        for end, counters in self.shifts:
+            if moment < end:
+                return counters if moment >= end - self._slot else 0
+        return 0
+
+    @property
+    def _slot(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.office.slot_minutes)
+
+    def lane_counters(self, lane: Lane, planned: int | None = None) -> int:
+        """The counters serving ``lane``: those at work, at most those on shift (``planned``, now by default)."""
+        planned = self.planned if planned is None else planned
         pickup = self.office.pickup_counter_numbers
-        if not pickup:
-            return max(1, len(self.counters) or self.planned)
-        if lane.pickup:
+        if pickup and lane.pickup:
             return max(1, len(self.counters & pickup) or len(pickup))
-        return max(1, len(self.counters - pickup) or self.planned - len(pickup))
+        if pickup:
+            at_work, on_shift = len(self.counters - pickup), planned - len(pickup)
+        else:
+            at_work, on_shift = len(self.counters), planned
+        if at_work and on_shift > 0:
+            return max(1, min(at_work, on_shift))
+        return max(1, at_work or on_shift)
 
 
 @dataclass(frozen=True)
 class Estimate:
     ahead: int  # waiting tickets the order puts first
     minutes: Minutes  # until the call
-    counters: int  # serving the ticket's lane
+    counters: int  # serving the ticket's lane now
 
     def call_between(self, now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
         """The range of the expected call, on whole five minutes (earlier end down, later end up)."""
@@ -180,23 +211,46 @@ def _to_five(moment: datetime.datetime, rounding: Callable[[float], int]) -> dat
     return datetime.datetime.fromtimestamp(rounding(minutes / 5) * 5 * 60, tz=datetime.UTC)
 
 
+def _replay(state: QueueState, lane: Lane, busy: list[float], ahead: list[float]) -> float:
+    """Minutes until the counters of ``lane``, busy for ``busy`` minutes, have served ``ahead`` and one is free."""
+    counters = state.lane_counters(lane)
+    free = sorted(busy)[:counters]
+    free += [0.0] * (counters - len(free))
+    heapq.heapify(free)
+    for minutes in ahead:
+        while True:
+            first = heapq.heappop(free)
+            moment = state.now + datetime.timedelta(minutes=first)
+            on_shift = state.on_shift(moment)
+            # A clerk whose shift has ended takes no more (never the last counter; 0: after hours, all go on).
+            if free and on_shift and len(free) + 1 > state.lane_counters(lane, planned=on_shift):
+                continue
+            break
+        heapq.heappush(free, first + minutes)
+    return free[0]
+
+
 def estimate(state: QueueState, ticket: Ticket) -> Estimate:
     """The wait of ``ticket`` (waiting, or a new one not yet saved) as the queue stands in ``state``."""
     pickup = state.office.pickup_counter_numbers
     lane = lane_of(ticket, pickup_counters=pickup)
     own = rank(ticket, lane=lane, now=state.now)
-    work = ZERO
-    ahead = 0
+    ahead: list[tuple[tuple[int, datetime.datetime, float], Minutes]] = []
+    busy: list[Minutes] = []
     for other in state.tickets:
         if other.pk == ticket.pk and ticket.pk is not None:
             continue
         if other.status == Ticket.Status.WAITING:
-            if rank(other, lane=lane, now=state.now) < own:
-                ahead += 1
-                work += state.times.of(other)
-        elif lane_of(other, pickup_counters=pickup) == lane or not pickup:
-            started = other.service_started_at or other.called_at or state.now
-            work += state.times.of(other).less((state.now - started).total_seconds() / 60)
-    counters = state.lane_counters(lane)
-    minutes = Minutes(work.low / counters, work.mid / counters, work.high / counters)
-    return Estimate(ahead, minutes, counters)
+            if (place := rank(other, lane=lane, now=state.now)) < own:
+                ahead.append((place, state.times.of(other)))
+        elif lane_of(other, pickup_counters=pickup) == lane:
+            begun = other.called_at or other.service_started_at or state.now
+            busy.append(state.times.of(other).less((state.now - begun).total_seconds() / 60))
+    ahead.sort(key=lambda item: item[0])  # served in the queue's order
+    minutes = Minutes(
+        *(
+            _replay(state, lane, [getattr(m, bound) for m in busy], [getattr(m, bound) for _place, m in ahead])
+            for bound in ("low", "mid", "high")
+        )
+    )
+    return Estimate(len(ahead), minutes, state.lane_counters(lane))

@@ -58,7 +58,7 @@ def queue_state(*, office: Office, now: datetime.datetime) -> QueueState:
         tickets=tickets,
         times=service_times(office=office, now=now),
         counters=serving_counters(office=office, tickets=tickets, now=now),
-        planned=planned_counters(office=office, now=now),
+        shifts=planned_counters(office=office, now=now),
     )
 
 
@@ -135,8 +135,8 @@ def walkin_state(*, office: Office, now: datetime.datetime, state: QueueState, m
         if ticket.queue != Ticket.Queue.WALK_IN:
             continue
         expected = state.times.of(ticket)
-        started = ticket.service_started_at
-        demand += expected.less((now - started).total_seconds() / 60).mid if started else expected.mid
+        begun = ticket.called_at or ticket.service_started_at
+        demand += expected.less((now - begun).total_seconds() / 60).mid if begun else expected.mid
     return WalkIn.OPEN if demand <= left else WalkIn.FULL
 
 
