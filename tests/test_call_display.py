@@ -210,3 +210,13 @@ def test_garbage_in_the_poll_is_no_error(client, qw, newest: str) -> None:  # ty
         response = client.get("/en/offices/mitte/display/", {"shown": "x" * 500, "newest": newest}, **HTMX)
     assert response.status_code == 200
     assert _calls(response.content.decode()) == [("W001", "Counter 1")]
+
+
+def test_odd_digits_in_a_poll_are_not_a_server_error(client, qw) -> None:  # type: ignore[no-untyped-def]
+    qw.draw("08:59")
+    _call(qw, "09:00", counter=1)
+    with time_machine.travel(at("09:01"), tick=False):
+        for newest in ("²", "١٢٣", "9" * 5000, "-1"):
+            response = client.get("/en/offices/mitte/display/", {"newest": newest, "shown": "x"}, **HTMX)
+            assert response.status_code == 200
+            assert "W001" in response.content.decode()

@@ -545,3 +545,14 @@ def test_in_a_browser_the_list_refreshes_and_acts_in_place_while_the_search_keep
         assert search.input_value() == "Ann"
         assert [error for error in errors if "favicon" not in error and "404" not in error] == []
         context.close()
+
+
+def test_checking_in_tells_the_clerk_the_queue_ticket_to_give_the_citizen(client, world):
+    appointment = world.book("09:00", name="Anna Albers")
+    signed_in(client, world.clerk_a)
+    with time_machine.travel(at("08:55"), tick=False):
+        response = client.post(act_url(appointment, "check_in"))
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said == [
+        f"Anna Albers ({appointment.booking_code}): Ankunft erfasst. Wartemarke T001: Bitte geben Sie der Person diese Nummer."
+    ]

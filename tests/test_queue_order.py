@@ -149,3 +149,26 @@ def test_call_next_passes_over_a_ticket_whose_appointment_refuses_the_call(qw) -
     Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.NEEDS_REBOOKING, visit="expected")
     assert _call_next(qw, "08:40") == "W001"
     assert Ticket.objects.get(queue=Queue.APPOINTMENT).status == Status.WAITING
+
+
+def test_numbers_not_clocks_order_a_queue(qw) -> None:  # type: ignore[no-untyped-def]
+    # Two kiosks at once: the one that read the clock later got the lock, and so the number, first.
+    first = qw.draw("09:00:05")
+    second = qw.draw("09:00:04")
+    assert (first.label, second.label) == ("W001", "W002")
+    assert _call_next(qw, "09:01") == "W001"
+
+
+def test_a_late_arrival_after_a_no_show_waits_uncalled_again(qw) -> None:  # type: ignore[no-untyped-def]
+    from desk.services import visit_call, visit_no_show
+    from tickets.selectors import last_calls
+
+    appointment = qw.book("09:00")
+    visit_check_in(appointment=appointment, by=qw.clerk_a, now=at("08:55"))
+    visit_call(appointment=appointment, by=qw.clerk_a, counter=2, now=at("09:00"))
+    visit_no_show(appointment=appointment, by=qw.clerk_a, now=at("09:16"))
+    visit_check_in(appointment=appointment, by=qw.clerk_a, now=at("09:30"))
+    ticket = Ticket.objects.get()
+    assert (ticket.label, ticket.status, ticket.counter, ticket.called_at) == ("T001", Status.WAITING, None, None)
+    assert list(last_calls(office=qw.office_a, day=ticket.day)) == []
+    assert _call_next(qw, "09:31", counter=1) == "T001"

@@ -175,3 +175,10 @@ def test_a_one_slot_matter_does_not_break_the_status(client) -> None:  # type: i
     with time_machine.travel(at("09:00"), tick=False):
         response = _get(client, "/api/v1/offices/status")
     assert response.status_code == 200
+
+
+def test_what_cannot_be_a_slug_is_404_without_asking_the_database(client, qw, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for slug in ("%00", "mit%00te", "%C3%A4", "x" * 61):
+        with django_assert_num_queries(0):
+            response = _get(client, f"/api/v1/offices/{slug}/status")
+        assert response.status_code == 404

@@ -196,3 +196,30 @@ def test_the_service_time_runs_from_the_call_so_the_walk_to_the_counter_counts(q
         )
     times = queue_state(office=qw.office_a, now=at("09:00")).times
     assert times.by_service[qw.service().pk] == Minutes(12.0, 12.0, 12.0)
+
+
+def test_an_appointment_s_time_is_not_taken_for_one_matter_s(qw) -> None:  # type: ignore[no-untyped-def]
+    from desk.services import visit_call, visit_finish, visit_start
+
+    last_week = TODAY - datetime.timedelta(days=7)
+    for index in range(5):
+        called = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
+        Ticket.objects.create(
+            office=qw.office_a,
+            day=last_week,
+            queue=Ticket.Queue.WALK_IN,
+            number=index + 1,
+            status=Ticket.Status.DONE,
+            service=qw.service(),
+            counter=1,
+            issued_at=called,
+            called_at=called,
+            finished_at=called + datetime.timedelta(minutes=10),
+        )
+    family = qw.book("08:00", persons=3)  # three identity cards in one appointment: 45 minutes at the counter
+    visit_check_in(appointment=family, by=qw.clerk_a, now=at("07:55"))
+    visit_call(appointment=family, by=qw.clerk_a, counter=1, now=at("08:00"))
+    visit_start(appointment=family, by=qw.clerk_a, now=at("08:00"))
+    visit_finish(appointment=family, by=qw.clerk_a, now=at("08:45"))
+    times = queue_state(office=qw.office_a, now=at("09:00")).times
+    assert times.by_service[qw.service().pk] == Minutes(10.0, 10.0, 10.0)

@@ -18,7 +18,8 @@ lane, the way the counters will work through it:
   ends), that counter takes no more. The ticket is called when the next counter
   is free after them.
 * **Expected time** of a matter: from the last ``QUEUE_HISTORY_DAYS`` days of
-  this office's finished tickets of that service (at most the last 200), the
+  this office's finished walk-in, pickup and urgent tickets of that service
+  (at most the last 200), the
   lower quartile (optimistic), the mean (the estimate) and the upper quartile
   (pessimistic) of the minutes from the call to the end of service (the walk
   to the counter included). With fewer than five such tickets the office's
@@ -106,6 +107,7 @@ def service_times(*, office: Office, now: datetime.datetime) -> ServiceTimes:
     finished = (
         Ticket.objects.filter(office=office, finished_at__gte=since, finished_at__lte=now)
         .exclude(service=None)
+        .exclude(queue=Ticket.Queue.APPOINTMENT)  # an appointment may hold several matters and persons
         .order_by("-finished_at")
         .values_list("service_id", "called_at", "service_started_at", "finished_at")
     )

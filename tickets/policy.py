@@ -17,7 +17,7 @@ For a counter, the waiting tickets are ranked:
 6. pickups at a counter not designated for them: the last resort, so that a
    day on which no pickup counter is staffed leaves nobody waiting for ever.
 
-Ties keep the order of issue. Tickets already called, in service, done or
+Within a queue the numbers keep the order in which they were drawn. Tickets already called, in service, done or
 missed are not in the queue.
 """
 
@@ -44,20 +44,20 @@ class Lane:
         return cls(pickup=not pickup_counters or counter in pickup_counters)
 
 
-def rank(ticket: Ticket, *, lane: Lane, now: datetime.datetime) -> tuple[int, datetime.datetime, float]:
+def rank(ticket: Ticket, *, lane: Lane, now: datetime.datetime) -> tuple[int, float, float]:
     """The ticket's place for a counter of ``lane``: lower is called first (T tickets need their appointment).
 
     A ticket not yet saved (the one a kiosk is about to issue) comes after every saved one of its rank and time.
     """
-    issued = float(ticket.pk) if ticket.pk is not None else math.inf
+    # The number, not the time taken before waiting for it, orders the draws of one queue (tickets.visits).
+    number = float(ticket.number) if ticket.number is not None else math.inf
     if ticket.queue == Queue.URGENT:
-        return (URGENT, ticket.issued_at, issued)
+        return (URGENT, number, 0.0)
     if ticket.queue == Queue.PICKUP:
-        return (PICKUP_LANE if lane.pickup else PICKUP_ELSEWHERE, ticket.issued_at, issued)
+        return (PICKUP_LANE if lane.pickup else PICKUP_ELSEWHERE, number, 0.0)
     if ticket.queue == Queue.APPOINTMENT:
-        start = ticket.appointment.start
-        return (DUE if start <= now else EARLY, start, issued)
-    return (WALK_IN, ticket.issued_at, issued)
+        return (DUE if ticket.appointment.start <= now else EARLY, ticket.appointment.start.timestamp(), number)
+    return (WALK_IN, number, 0.0)
 
 
 def queue_order(tickets: Iterable[Ticket], *, lane: Lane, now: datetime.datetime) -> list[Ticket]:

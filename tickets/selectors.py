@@ -1,6 +1,7 @@
 """Reads of the queue: today's open tickets, whether walk-ins may still draw, and the public status."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +21,8 @@ from offices.validators import minutes_of
 from tickets.estimate import Estimate, QueueState, planned_counters, service_times, serving_counters
 from tickets.estimate import estimate as estimate_of
 from tickets.models import Kiosk, Ticket
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 
 def local_today(now: datetime.datetime) -> datetime.date:
@@ -166,7 +169,7 @@ def last_calls(*, office: Office, day: datetime.date, limit: int = 8) -> QuerySe
     """The most recent calls of the day, newest first: the call display and "now serving"."""
     return (
         Ticket.objects.filter(office=office, day=day, called_at__isnull=False)
-        .exclude(status=Ticket.Status.NO_SHOW)
+        .filter(status__in=[Ticket.Status.CALLED, Ticket.Status.IN_SERVICE, Ticket.Status.DONE])
         .order_by("-called_at", "-pk")
         .only("queue", "number", "counter", "called_at", "status")[:limit]
     )
@@ -255,6 +258,8 @@ def _shortest_minutes(offices: list[Office]) -> dict[Office, int]:
 
 def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[OfficeStatus]:
     """The live status of every active office (or the one of ``slug``; 404 if none), each cached briefly."""
+    if slug is not None and not SLUG.fullmatch(slug):
+        raise Http404("No such office.")  # what cannot be a slug (a NUL byte: PostgreSQL refuses it) asks nothing
     offices = list(public_offices().filter(slug=slug) if slug else public_offices())
     if slug and not offices:
         raise Http404("No such office.")

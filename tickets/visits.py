@@ -70,8 +70,9 @@ def ticket_follow_visit(*, appointment: Appointment, by: AbstractBaseUser, now: 
             language=appointment.language,
         )
     ticket.status = VISIT_TO_STATUS[appointment.visit]
-    ticket.counter = appointment.counter
-    ticket.called_at = appointment.called_at
+    waiting_again = appointment.visit == Visit.ARRIVED  # late after a no-show: not called until called again
+    ticket.counter = None if waiting_again else appointment.counter
+    ticket.called_at = None if waiting_again else appointment.called_at
     ticket.service_started_at = appointment.service_started_at
     ticket.finished_at = appointment.finished_at
     ticket.no_show_at = appointment.no_show_at

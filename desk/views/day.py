@@ -50,6 +50,7 @@ from desk.services import (
 )
 from desk.views import staff_context
 from offices.models import Office
+from tickets.models import Ticket
 
 Action = AuditEntry.Action
 STATUS_LABELS = dict(DayStatus.CHOICES)
@@ -236,11 +237,14 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except BookingError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("%(name)s (%(code)s): %(action)s.")
-            % {"name": done.name, "code": done.booking_code, "action": Action(action).label},
-        )
+        said = _("%(name)s (%(code)s): %(action)s.") % {
+            "name": done.name,
+            "code": done.booking_code,
+            "action": Action(action).label,
+        }
+        if action == Action.CHECK_IN and (ticket := Ticket.objects.filter(appointment=done).first()):
+            said += " " + _("Queue ticket %(label)s: please give the citizen this number.") % {"label": ticket.label}
+        messages.success(request, said)
     the_day = local_day(appointment.start)
     if request.htmx:
         return _day_response(request, office, role, request.POST, default_day=the_day)

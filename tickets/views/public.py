@@ -60,7 +60,7 @@ def _shown(calls: list[Ticket], clock: str) -> str:
 
 
 def _number(value: str) -> int:
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 20 else 0
 
 
 @require_GET
