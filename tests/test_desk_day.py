@@ -554,5 +554,6 @@ def test_checking_in_tells_the_clerk_the_queue_ticket_to_give_the_citizen(client
         response = client.post(act_url(appointment, "check_in"))
     said = [str(message) for message in get_messages(response.wsgi_request)]
     assert said == [
-        f"Anna Albers ({appointment.booking_code}): Ankunft erfasst. Wartemarke T001: Bitte geben Sie der Person diese Nummer."
+        f"Anna Albers ({appointment.booking_code}): Ankunft erfasst. "
+        "Wartemarke T001: Bitte geben Sie der Person diese Nummer."
     ]

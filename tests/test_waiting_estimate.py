@@ -32,6 +32,27 @@ def _serve(qw, hhmm: str, counter: int, minutes: int = 0) -> Ticket:  # type: ig
     return ticket
 
 
+def _finished_last_week(qw, minutes: list[int], *, walk: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Walk-in Personalausweis tickets of a week ago, called ``walk`` minutes before service, each ``minutes`` long
+    from the call."""
+    last_week = TODAY - datetime.timedelta(days=7)
+    for index, length in enumerate(minutes):
+        called = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
+        Ticket.objects.create(
+            office=qw.office_a,
+            day=last_week,
+            queue=Ticket.Queue.WALK_IN,
+            number=index + 1,
+            status=Ticket.Status.DONE,
+            service=qw.service(),
+            counter=1,
+            issued_at=called,
+            called_at=called,
+            service_started_at=called + datetime.timedelta(minutes=walk),
+            finished_at=called + datetime.timedelta(minutes=length),
+        )
+
+
 def test_nobody_ahead_means_no_wait(qw) -> None:  # type: ignore[no-untyped-def]
     state = queue_state(office=qw.office_a, now=at("08:05"))
     result = new_walkin_estimate(state)
@@ -75,22 +96,7 @@ def test_the_one_being_served_counts_with_what_is_left_of_their_time(qw) -> None
 
 def test_recent_service_times_replace_the_configured_duration(qw) -> None:  # type: ignore[no-untyped-def]
     # Five Personalausweis tickets last week took 10, 10, 12, 14 and 20 minutes.
-    last_week = TODAY - datetime.timedelta(days=7)
-    for index, minutes in enumerate((10, 10, 12, 14, 20)):
-        start = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
-        Ticket.objects.create(
-            office=qw.office_a,
-            day=last_week,
-            queue=Ticket.Queue.WALK_IN,
-            number=index + 1,
-            status=Ticket.Status.DONE,
-            service=qw.service(),
-            counter=1,
-            issued_at=start,
-            called_at=start,
-            service_started_at=start,
-            finished_at=start + datetime.timedelta(minutes=minutes),
-        )
+    _finished_last_week(qw, [10, 10, 12, 14, 20])
     qw.draw("08:40", service="anmeldung")
     _serve(qw, "08:40", counter=1, minutes=10)
     qw.draw("08:55")
@@ -178,22 +184,7 @@ def test_a_counter_whose_shift_ends_takes_no_more_tickets(qw) -> None:  # type: 
 
 
 def test_the_service_time_runs_from_the_call_so_the_walk_to_the_counter_counts(qw) -> None:  # type: ignore[no-untyped-def]
-    last_week = TODAY - datetime.timedelta(days=7)
-    for index in range(5):
-        called = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
-        Ticket.objects.create(
-            office=qw.office_a,
-            day=last_week,
-            queue=Ticket.Queue.WALK_IN,
-            number=index + 1,
-            status=Ticket.Status.DONE,
-            service=qw.service(),
-            counter=1,
-            issued_at=called,
-            called_at=called,
-            service_started_at=called + datetime.timedelta(minutes=2),
-            finished_at=called + datetime.timedelta(minutes=12),
-        )
+    _finished_last_week(qw, [12] * 5, walk=2)  # two minutes to the counter, ten at it
     times = queue_state(office=qw.office_a, now=at("09:00")).times
     assert times.by_service[qw.service().pk] == Minutes(12.0, 12.0, 12.0)
 
@@ -201,21 +192,7 @@ def test_the_service_time_runs_from_the_call_so_the_walk_to_the_counter_counts(q
 def test_an_appointment_s_time_is_not_taken_for_one_matter_s(qw) -> None:  # type: ignore[no-untyped-def]
     from desk.services import visit_call, visit_finish, visit_start
 
-    last_week = TODAY - datetime.timedelta(days=7)
-    for index in range(5):
-        called = at("09:00", last_week) + datetime.timedelta(minutes=30 * index)
-        Ticket.objects.create(
-            office=qw.office_a,
-            day=last_week,
-            queue=Ticket.Queue.WALK_IN,
-            number=index + 1,
-            status=Ticket.Status.DONE,
-            service=qw.service(),
-            counter=1,
-            issued_at=called,
-            called_at=called,
-            finished_at=called + datetime.timedelta(minutes=10),
-        )
+    _finished_last_week(qw, [10] * 5)
     family = qw.book("08:00", persons=3)  # three identity cards in one appointment: 45 minutes at the counter
     visit_check_in(appointment=family, by=qw.clerk_a, now=at("07:55"))
     visit_call(appointment=family, by=qw.clerk_a, counter=1, now=at("08:00"))
