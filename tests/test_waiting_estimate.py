@@ -200,3 +200,9 @@ def test_an_appointment_s_time_is_not_taken_for_one_matter_s(qw) -> None:  # typ
     visit_finish(appointment=family, by=qw.clerk_a, now=at("08:45"))
     times = queue_state(office=qw.office_a, now=at("09:00")).times
     assert times.by_service[qw.service().pk] == Minutes(10.0, 10.0, 10.0)
+
+
+def test_a_call_stamped_after_now_counts_as_just_called() -> None:
+    # Two servers whose clocks differ by a little: the call's time may lie after the reader's now.
+    assert Minutes(11.25, 15.0, 22.5).less(-3.0) == Minutes(11.25, 15.0, 22.5)
+    assert Minutes(11.25, 15.0, 22.5).less(5.0) == Minutes(6.25, 10.0, 17.5)

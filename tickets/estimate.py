@@ -67,7 +67,8 @@ class Minutes:
         return Minutes(self.low + other.low, self.mid + other.mid, self.high + other.high)
 
     def less(self, elapsed: float) -> "Minutes":
-        """What is left after ``elapsed`` minutes (never below zero)."""
+        """What is left after ``elapsed`` minutes (never below zero; a start after now, a clock ahead, is now)."""
+        elapsed = max(0.0, elapsed)
         return Minutes(max(0.0, self.low - elapsed), max(0.0, self.mid - elapsed), max(0.0, self.high - elapsed))
 
     @classmethod
