@@ -87,6 +87,12 @@ class ServiceTimes:
     default: Minutes  # a matter without history or configured duration
     shortest_walk_in: float  # expected minutes of the quickest matter a walk-in can draw (not a pickup)
 
+    def left(self, ticket: Ticket, now: datetime.datetime) -> Minutes:
+        """What is left of the ticket's service at ``now``: all of it until called, less the minutes since."""
+        begun = ticket.called_at or ticket.service_started_at
+        expected = self.of(ticket)
+        return expected.less((now - begun).total_seconds() / 60) if begun else expected
+
     def of(self, ticket: Ticket) -> Minutes:
         if ticket.queue == Ticket.Queue.APPOINTMENT and ticket.appointment_id is not None:
             booked = (ticket.appointment.end - ticket.appointment.start).total_seconds() / 60
@@ -147,7 +153,7 @@ def serving_counters(*, office: Office, tickets: list[Ticket], now: datetime.dat
     return counters
 
 
-def planned_counters(*, office: Office, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
+def shifts_today(*, office: Office, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
     """The clerks on shift in each slot of today from the one running now: (end of the slot, counters)."""
     today = now.astimezone(BERLIN).date()
     slots = Slot.objects.filter(office=office, local_date=today, end__gt=now).order_by("start")
@@ -247,8 +253,7 @@ def estimate(state: QueueState, ticket: Ticket) -> Estimate:
             if (place := rank(other, lane=lane, now=state.now)) < own:
                 ahead.append((place, state.times.of(other)))
         elif lane_of(other, pickup_counters=pickup) == lane:
-            begun = other.called_at or other.service_started_at or state.now
-            busy.append(state.times.of(other).less((state.now - begun).total_seconds() / 60))
+            busy.append(state.times.left(other, state.now))
     ahead.sort(key=lambda item: item[0])  # served in the queue's order
     minutes = Minutes(
         *(

@@ -18,7 +18,7 @@ from booking.selectors import earliest_starts
 from offices.models import Office, OfficeService
 from offices.selectors import opening_days, public_offices
 from offices.validators import minutes_of
-from tickets.estimate import Estimate, QueueState, planned_counters, service_times, serving_counters
+from tickets.estimate import Estimate, QueueState, service_times, serving_counters, shifts_today
 from tickets.estimate import estimate as estimate_of
 from tickets.models import Kiosk, Ticket
 
@@ -61,7 +61,7 @@ def queue_state(*, office: Office, now: datetime.datetime) -> QueueState:
         tickets=tickets,
         times=service_times(office=office, now=now),
         counters=serving_counters(office=office, tickets=tickets, now=now),
-        shifts=planned_counters(office=office, now=now),
+        shifts=shifts_today(office=office, now=now),
     )
 
 
@@ -137,9 +137,7 @@ def walkin_state(*, office: Office, now: datetime.datetime, state: QueueState, m
     for ticket in state.tickets:
         if ticket.queue != Ticket.Queue.WALK_IN:
             continue
-        expected = state.times.of(ticket)
-        begun = ticket.called_at or ticket.service_started_at
-        demand += expected.less((now - begun).total_seconds() / 60).mid if begun else expected.mid
+        demand += state.times.left(ticket, now).mid
     return WalkIn.OPEN if demand <= left else WalkIn.FULL
 
 
@@ -151,15 +149,32 @@ def new_walkin_estimate(state: QueueState) -> Estimate:
 # Pages without login ----------------------------------------------------------------------------
 
 
+KIOSK_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what secrets.token_urlsafe makes
+
+
 def kiosk_by_key(key: str) -> Kiosk:
-    kiosk = Kiosk.objects.select_related("office").filter(key=key, active=True, office__active=True).first()
+    """The active kiosk of an address; 404 otherwise. What cannot be a key asks nothing (PostgreSQL refuses NUL)."""
+    kiosk = (
+        Kiosk.objects.select_related("office").filter(key=key, active=True, office__active=True).first()
+        if KIOSK_KEY.fullmatch(key)
+        else None
+    )
     if kiosk is None:
         raise Http404("No such kiosk.")
     return kiosk
 
 
 def ticket_by_token(token: str) -> Ticket:
-    ticket = Ticket.objects.select_related("office", "service", "appointment").filter(token=token.upper()).first()
+    """The ticket of a token as typed: any case, grouped with dashes or spaces or not; 404 for anything else.
+
+    What cannot be a token never reaches the database (PostgreSQL refuses a NUL character with an error).
+    """
+    plain = token.replace("-", "").replace(" ", "").upper()
+    ticket = (
+        Ticket.objects.select_related("office", "service", "appointment").filter(token=plain).first()
+        if plain.isascii() and plain.isalnum()
+        else None
+    )
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket

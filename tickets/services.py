@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment
 from booking.services.slots import BookingError
-from desk.services import visit_call, visit_finish, visit_no_show, visit_start
+from desk.services import visit_call, visit_finish, visit_no_show, visit_start, visit_steps_allowed
 from offices.models import Office, OfficeService, Service
 from offices.validators import MAX_COUNTER
 from tickets.estimate import QueueState
@@ -121,6 +121,41 @@ def _check_counter(counter: int | None) -> int:
     return counter
 
 
+def _check_step(ticket: Ticket, *, step: str, counter: int | None) -> None:
+    """The rules of ``TICKET_STEPS`` for a W, A or N ticket as it is stored; BookingError when they refuse."""
+    allowed_from, _to, _stamp = TICKET_STEPS[step]
+    if ticket.status not in allowed_from:
+        raise BookingError(
+            _("Not possible: ticket %(label)s is “%(status)s” now.")
+            % {"label": ticket.label, "status": Status(ticket.status).label},
+            field="status",
+        )
+    if step == "call" and ticket.status == Status.CALLED and ticket.counter != counter:
+        raise TicketTaken(
+            _("Ticket %(label)s has already been called to counter %(counter)s.")
+            % {"label": ticket.label, "counter": ticket.counter},
+            field="status",
+        )
+
+
+def ticket_steps_allowed(*, ticket: Ticket, now: datetime.datetime, counter: int | None) -> list[str]:
+    """The steps the rules allow now, in the order of TICKET_STEPS: the buttons a page offers (each checks again).
+
+    A T ticket's are its appointment's visit steps (``desk.services.visit_steps_allowed``).
+    """
+    if ticket.queue == Queue.APPOINTMENT:
+        visit = set(visit_steps_allowed(appointment=ticket.appointment, now=now, counter=counter))
+        return [step for step in TICKET_STEPS if step in visit]
+    allowed = []
+    for step in TICKET_STEPS:
+        try:
+            _check_step(ticket, step=step, counter=counter)
+        except BookingError:
+            continue
+        allowed.append(step)
+    return allowed
+
+
 def ticket_step(
     *,
     ticket: Ticket,
@@ -139,7 +174,7 @@ def ticket_step(
         raise BookingError(_("Unknown step."), field="step")
     if step == "call":
         _check_counter(counter)
-    allowed_from, to, stamp = TICKET_STEPS[step]
+    _allowed_from, to, stamp = TICKET_STEPS[step]
     with transaction.atomic():
         if ticket.appointment_id is not None:
             # Lock order of the visit steps: the appointment first, then its ticket.
@@ -153,18 +188,7 @@ def ticket_step(
             VISIT_STEP_OF[step](appointment=locked.appointment, by=by, now=now, **kwargs)
             locked.refresh_from_db()
             return locked
-        if locked.status not in allowed_from:
-            raise BookingError(
-                _("Not possible: ticket %(label)s is “%(status)s” now.")
-                % {"label": locked.label, "status": Status(locked.status).label},
-                field="status",
-            )
-        if step == "call" and locked.status == Status.CALLED and locked.counter != counter:
-            raise TicketTaken(
-                _("Ticket %(label)s has already been called to counter %(counter)s.")
-                % {"label": locked.label, "counter": locked.counter},
-                field="status",
-            )
+        _check_step(locked, step=step, counter=counter)
         fields = ["status", stamp]
         if step == "call" or (step == "start" and locked.counter is None):
             locked.counter = _check_counter(counter)

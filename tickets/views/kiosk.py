@@ -7,7 +7,6 @@ printer. The drawn ticket's page returns to the start on its own after a minute.
 """
 
 import datetime
-import re
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,21 +28,14 @@ from tickets.selectors import (
     kiosk_by_key,
     local_today,
     queue_state,
+    ticket_by_token,
     walkin_state,
 )
 from tickets.services import ticket_draw_at_kiosk
-from tickets.views.ticket import phone_links, ticket_from_address
+from tickets.views.ticket import phone_links
 
 RETURN_SECONDS = 60  # the drawn ticket's page goes back to the start for the next person
-KIOSK_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 IDLE_SECONDS = 120  # the start page reloads (in German): a current walk-in state, German for the next person
-
-
-def _kiosk(key: str) -> Kiosk:
-    """The kiosk of an address; what cannot be a key (``secrets.token_urlsafe``) never reaches the database."""
-    if not KIOSK_KEY.fullmatch(key):
-        raise Http404("No such kiosk.")
-    return kiosk_by_key(key)
 
 
 def _restart_url(kiosk: Kiosk) -> str:
@@ -87,7 +79,7 @@ def _start_page(
 @never_cache
 def kiosk(request: HttpRequest, key: str) -> HttpResponse:
     """Choose the matter (GET), draw its ticket (POST, then on to the drawn ticket); 404 for an unknown key."""
-    kiosk = _kiosk(key)
+    kiosk = kiosk_by_key(key)
     now = timezone.now()
     offers = _offers(kiosk)
     if request.method == "GET":
@@ -108,9 +100,9 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
 @never_cache
 def drawn(request: HttpRequest, key: str, token: str) -> HttpResponse:
     """The ticket just drawn: 404 unless it was drawn at this kiosk today."""
-    kiosk = _kiosk(key)
+    kiosk = kiosk_by_key(key)
     now = timezone.now()
-    ticket = ticket_from_address(token)
+    ticket = ticket_by_token(token)
     if ticket.kiosk_id != kiosk.pk or ticket.day != local_today(now):
         raise Http404("No such ticket at this kiosk today.")
     wait = None

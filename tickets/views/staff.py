@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from booking.services.slots import BookingError
 from desk.selectors import office_for_staff
-from desk.services import visit_steps_allowed
 from desk.views import staff_context
 from desk.views.day import call_counter, next_url, session_counter
 from offices.models import Office
@@ -34,7 +33,7 @@ from tickets.forms import UrgentForm
 from tickets.models import Ticket
 from tickets.policy import Lane, queue_order
 from tickets.selectors import closed_counts, local_today, open_tickets
-from tickets.services import TICKET_STEPS, ticket_call_next, ticket_issue, ticket_step
+from tickets.services import TICKET_STEPS, ticket_call_next, ticket_issue, ticket_step, ticket_steps_allowed
 
 Status = Ticket.Status
 AT_COUNTER = (Status.CALLED, Status.IN_SERVICE)
@@ -80,11 +79,7 @@ class Row:
 
 def _steps(ticket: Ticket, *, now: datetime.datetime, counter: int | None) -> list[tuple[str, str]]:
     """The buttons the rules allow now (tickets.services checks again when one is pressed)."""
-    allowed = [step for step, (allowed_from, _to, _stamp) in TICKET_STEPS.items() if ticket.status in allowed_from]
-    if ticket.appointment is not None:  # a T ticket takes the visit's steps, with the desk's rules
-        visit = set(visit_steps_allowed(appointment=ticket.appointment, now=now, counter=counter))
-        allowed = [step for step in allowed if step in visit]
-    return [(step, str(STEP_BUTTONS[step])) for step in allowed]
+    return [(step, str(STEP_BUTTONS[step])) for step in ticket_steps_allowed(ticket=ticket, now=now, counter=counter)]
 
 
 def _row(ticket: Ticket, *, now: datetime.datetime, counter: int | None, mine: bool) -> Row:
