@@ -132,9 +132,11 @@ REDIS_URL = env_str("REDIS_URL", "") or ""
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to "computed without the cache" while Redis is down (buergerservice/cache.py);
+            # the short timeouts bound what a Redis that accepts but never answers costs a request.
+            "BACKEND": "buergerservice.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry_seconds": 10},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

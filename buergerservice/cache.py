@@ -1,0 +1,108 @@
+"""Django's Redis cache, degrading instead of failing while Redis is unreachable.
+
+Everything this project caches can be computed again (the live status, the busy
+chart), so a cache that is down must cost time at most, never a page: a read
+answers as a miss, a write is dropped. After a failure the cache is not asked
+again for ``RETRY_SECONDS`` in this process, so a Redis that accepts connections
+but never answers costs one socket timeout per process and period, not one per
+request; the failure is logged once per period (not once per request).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 10.0
+
+# Django makes one cache object per thread; the knowledge that Redis is down is
+# shared by all threads of the process, keyed by the cache's location.
+_down_until: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+class ResilientRedisCache(RedisCache):
+    """RedisCache whose every call degrades (a miss, a dropped write) on a Redis error or timeout.
+
+    ``OPTIONS`` may carry ``retry_seconds`` (default 10): how long Redis is left
+    alone after a failure. Everything else in ``OPTIONS`` goes to redis-py as
+    for Django's RedisCache; set short ``socket_connect_timeout`` and
+    ``socket_timeout`` there, they bound what one failure costs.
+    """
+
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS", {}))
+        self.retry_seconds = float(options.pop("retry_seconds", RETRY_SECONDS))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._location = ",".join(self._servers)
+
+    def _degrade(self, default: Callable[[], Any], call: Callable[[], Any]) -> Any:
+        if time.monotonic() < _down_until.get(self._location, 0.0):
+            return default()
+        try:
+            return call()
+        except (RedisError, OSError) as error:
+            self._mark_down(error)
+            return default()
+
+    def _mark_down(self, error: Exception) -> None:
+        now = time.monotonic()
+        with _lock:
+            already_down = now < _down_until.get(self._location, 0.0)
+            _down_until[self._location] = now + self.retry_seconds
+        if not already_down:  # one line per period, not one per thread and request
+            logger.warning(
+                "cache unreachable, pages are computed without it for %.0f s: %s: %s",
+                self.retry_seconds,
+                type(error).__name__,
+                error,
+            )
+
+    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).add(key, value, timeout, version))
+
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        return self._degrade(lambda: default, lambda: super(ResilientRedisCache, self).get(key, default, version))
+
+    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._degrade(lambda: None, lambda: super(ResilientRedisCache, self).set(key, value, timeout, version))
+
+    def touch(self, key: str, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).touch(key, timeout, version))
+
+    def delete(self, key: str, version: int | None = None) -> bool:
+        return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).delete(key, version))
+
+    def get_many(self, keys: Iterable[str], version: int | None = None) -> dict[str, Any]:
+        keys = list(keys)
+        return self._degrade(dict, lambda: super(ResilientRedisCache, self).get_many(keys, version))
+
+    def has_key(self, key: str, version: int | None = None) -> bool:
+        return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).has_key(key, version))
+
+    def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        def missing() -> int:
+            raise ValueError(f"Key '{key}' not found (the cache is unreachable).")  # what incr says of a miss
+
+        return self._degrade(missing, lambda: super(ResilientRedisCache, self).incr(key, delta, version))
+
+    def set_many(
+        self, data: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[str]:
+        return self._degrade(
+            lambda: list(data), lambda: super(ResilientRedisCache, self).set_many(data, timeout, version)
+        )
+
+    def delete_many(self, keys: Iterable[str], version: int | None = None) -> None:
+        keys = list(keys)
+        self._degrade(lambda: None, lambda: super(ResilientRedisCache, self).delete_many(keys, version))
+
+    def clear(self) -> bool:
+        return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).clear())
