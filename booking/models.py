@@ -116,6 +116,9 @@ class Appointment(models.Model):
         _("booking code"), max_length=BOOKING_CODE_LENGTH, unique=True, default=new_booking_code
     )
     manage_token = models.CharField(_("manage token"), max_length=64, unique=True, default=new_token, editable=False)
+    # The hold this appointment was booked from (its token): a hold becomes at most one appointment, and a
+    # second confirmation of the same hold (a double click, a retried request) is answered with this one.
+    hold_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)  # stored lower-case: the per-address limit compares it
     phone = models.CharField(_("phone"), max_length=30, blank=True)

@@ -33,6 +33,7 @@ from booking.needs import Need, needs_check, needs_from_param, needs_load, offic
 from booking.selectors import free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
+    HoldAlreadyBooked,
     appointment_book,
     appointment_cancel,
     appointment_move,
@@ -219,13 +220,14 @@ def delete_hold(request: HttpRequest, token: str) -> Status[None]:
 
 @router.post(
     "/appointments",
-    response={201: AppointmentOut, 409: TakenOut, 422: InvalidOut},
+    response={200: AppointmentOut, 201: AppointmentOut, 409: TakenOut, 422: InvalidOut},
     tags=["appointments"],
     summary="Book an appointment",
 )
 def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[Any]:
     """With ``hold``, the held time becomes the appointment (it must be for exactly this office, start
-    and services); without, the time is taken now if it is still free."""
+    and services); without, the time is taken now if it is still free. 201 with the new appointment;
+    200 with the existing one when the same ``hold`` was booked before (a repeated request books nothing)."""
     office = _office(payload.office)
     needs = _needs(payload.services)
     now = timezone.now()
@@ -242,6 +244,8 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
         appointment = appointment_book(
             office=office, start=payload.start, needs=needs, contact=contact, now=now, hold_token=payload.hold
         )
+    except HoldAlreadyBooked as repeated:  # the same hold sent again: the appointment it became, not a second one
+        return Status(200, _appointment(repeated.appointment.manage_token))
     except SlotTaken as error:
         minutes = office_needs_minutes(office=office, needs=needs)
         return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))

@@ -1,10 +1,8 @@
 """Holds and appointments: placing, confirming, cancelling and moving them.
 
-Lock order, everywhere, so that no two of these can deadlock:
-the per-address lock, then holds, then slots (in start order), then
-appointments, then their messages (notifications.services.messages_record,
-called last in each change's transaction). Slot generation takes slots
-before holds but skips holds that are locked.
+Every write here follows the one lock order of ``booking.services.locks``:
+the per-address lock, the slots of every range it touches, holds,
+appointments, their messages.
 """
 
 import datetime
@@ -12,13 +10,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
-from booking.services.slots import BookingError, released_until, slots_lock, slots_release, slots_take
+from booking.services.locks import address_lock, slots_lock, slots_of
+from booking.services.slots import BookingError, released_until, slots_release, slots_take
 from notifications.models import Message
 from notifications.services import messages_record
 from offices.models import Office
@@ -27,6 +26,26 @@ from offices.validators import minutes_of
 logger = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = _("This appointment was changed in the meantime. Please look at it again.")
+ALREADY_CANCELLED = _("This appointment is already cancelled.")
+
+
+class HoldAlreadyBooked(BookingError):
+    """The hold was confirmed before (a double click, a retried request): ``appointment`` is what it became.
+
+    Nothing was changed and no second confirmation was sent; the caller
+    answers with the existing appointment.
+    """
+
+    default_message = _("This time has already been booked for you.")
+
+    def __init__(self, appointment: Appointment) -> None:
+        self.appointment = appointment
+        super().__init__(field="hold")
+
+
+def appointment_from_hold(token: str) -> Appointment | None:
+    """The appointment a hold became, once it has been confirmed."""
+    return Appointment.objects.filter(hold_token=token).first() if token else None
 
 
 @dataclass(frozen=True)
@@ -66,17 +85,6 @@ def _needs_json(needs: list[Need]) -> list[list[int]]:
     return [[need.service.pk, need.persons] for need in needs]
 
 
-def _lock_address(email: str) -> None:
-    """Serialise bookings for one e-mail address, so two at once cannot both pass the per-address limit.
-
-    PostgreSQL: a transaction-scoped advisory lock on the address. SQLite
-    runs one writing transaction at a time anyway.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [email])
-
-
 def _check_address_limit(*, email: str, now: datetime.datetime) -> None:
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
     active = Appointment.objects.filter(email=email, status=Appointment.Status.BOOKED, end__gt=now)
@@ -110,12 +118,12 @@ def hold_place(
     minutes = office_needs_minutes(office=office, needs=needs)
     check_start(office=office, start=start, now=now, channel=channel)
     end = start + datetime.timedelta(minutes=minutes)
+    ranges = [(office.pk, start, end)]
     if replacing is not None:
-        # The hold's row before any slot (the order expiries lock in), then both ranges' slots in order.
-        replacing = Hold.objects.select_for_update().filter(pk=replacing.pk).first()
+        ranges.append((replacing.office_id, replacing.start, replacing.end))
+    slots_lock(ranges)  # both ranges' slots before the old hold's row: the lock order
     if replacing is not None:
-        slots_lock([(office.pk, start, end), (replacing.office_id, replacing.start, replacing.end)])
-        hold_release(hold=replacing)
+        _hold_delete_and_release(replacing)
     slots_take(office=office, start=start, end=end, channel=channel, now=now)
     return Hold.objects.create(
         office=office,
@@ -148,29 +156,40 @@ def hold_extend(*, hold: Hold, now: datetime.datetime) -> Hold:
 @transaction.atomic
 def hold_release(*, hold: Hold) -> bool:
     """Give a hold's units back. Returns False if it was gone already (confirmed, expired or released)."""
-    # The delete locks the row: a confirmation or expiry of the same hold waits, then finds nothing.
-    deleted, _detail = Hold.objects.filter(pk=hold.pk).delete()
+    slots_lock([(hold.office_id, hold.start, hold.end)])
+    return _hold_delete_and_release(hold)
+
+
+def _hold_delete_and_release(hold: Hold, **still: object) -> bool:
+    """With the hold's slots locked: delete the hold (if it still matches ``still``) and give its units back."""
+    # Deleting is the claim: of a release, an expiry and a confirmation of the same hold, one finds the row.
+    deleted, _detail = Hold.objects.filter(pk=hold.pk, **still).delete()
     if deleted:
         slots_release(office=hold.office, start=hold.start, end=hold.end, channel=hold.channel)
     return bool(deleted)
 
 
 def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
-    """Release the units of holds whose time ran out; returns how many. Safe to run from many places at once."""
-    expired = 0
+    """Release the units of holds whose time ran out; returns how many. Safe to run from many places at once.
+
+    Slots that another write holds right now are skipped, not waited for:
+    that write may be confirming the hold, and a later pass expires the rest.
+    """
     with transaction.atomic():
-        # skip_locked: holds being confirmed or expired elsewhere right now are theirs.
-        # of=self: lock the holds only, never their offices (a booking's foreign-key check needs those).
-        due = list(
-            Hold.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(expires_at__lte=now)
-            .select_related("office")
-            .order_by("pk")[:limit]
-        )
-        # In (office, start) order, the order bookings lock slots in.
-        for hold in sorted(due, key=lambda hold: (hold.office_id, hold.start)):
-            expired += hold_release(hold=hold)
+        due = list(Hold.objects.filter(expires_at__lte=now).select_related("office").order_by("pk")[:limit])
+        ranges = [(hold.office_id, hold.start, hold.end) for hold in due]
+        locked = slots_lock(ranges, skip_locked=True)
+        existing = slots_of(ranges) if due else set()
+        expired = 0
+        for hold in due:
+            mine = {(office_id, start) for office_id, start in existing if _within(hold, office_id, start)}
+            if mine <= locked:  # its slots are ours; the delete re-checks the expiry (an extension keeps it)
+                expired += _hold_delete_and_release(hold, expires_at__lte=now)
     return expired
+
+
+def _within(hold: Hold, office_id: int, start: datetime.datetime) -> bool:
+    return office_id == hold.office_id and hold.start <= start < hold.end
 
 
 def expired_holds_exist(*, now: datetime.datetime) -> bool:
@@ -184,7 +203,7 @@ def holds_expire_due(*, now: datetime.datetime) -> int:
     return holds_expire(now=now)
 
 
-def _hold_for(
+def _hold_matching(
     *, token: str, office: Office, start: datetime.datetime, end: datetime.datetime, needs: list[Need], channel: str
 ) -> Hold | None:
     """The hold if it is still there and matches what is being booked; None if it is gone; BookingError if not."""
@@ -202,12 +221,25 @@ def _hold_for(
     return hold
 
 
-def _claim_hold(hold: Hold | None) -> bool:
-    """Turn a hold's units into the booking's: deleting the row is the claim (one winner, the others see 0)."""
+def _hold_claim(hold: Hold | None) -> bool:
+    """Turn a hold's units into the booking's; False when it is gone (confirmed, expired, given way meanwhile).
+
+    The hold's slots are locked first (the lock order), then deleting the row
+    is the claim: of two confirmations, an expiry and a rebuild, one wins and
+    the others find nothing.
+    """
     if hold is None:
         return False
+    slots_lock([(hold.office_id, hold.start, hold.end)])
     deleted, _detail = Hold.objects.filter(pk=hold.pk).delete()
     return bool(deleted)
+
+
+def _refuse_if_booked_before(hold_token: str) -> None:
+    """A hold that became an appointment already is answered with that appointment: one hold, one booking."""
+    appointment = appointment_from_hold(hold_token)
+    if appointment is not None:
+        raise HoldAlreadyBooked(appointment)
 
 
 def appointment_book(
@@ -224,7 +256,10 @@ def appointment_book(
 
     With ``hold_token`` the hold's units become the appointment's (also after
     the hold's time ran out, as long as no expiry has released it); without
-    a hold, or when it is gone, the units are taken now.
+    a hold, or when it is gone, the units are taken now. A hold becomes at
+    most one appointment: confirming it again raises HoldAlreadyBooked with
+    the appointment it became (the database's unique ``hold_token`` has the
+    last word).
     """
     durations = office_durations(office=office, needs=needs)
     minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
@@ -232,13 +267,17 @@ def appointment_book(
     email = contact.email.strip().lower()
     with transaction.atomic():
         if email:
-            _lock_address(email)
-            if channel == Appointment.Channel.ONLINE:
-                _check_address_limit(email=email, now=now)
-        hold = None
+            address_lock(email)
+        claimed = False
         if hold_token:
-            hold = _hold_for(token=hold_token, office=office, start=start, end=end, needs=needs, channel=channel)
-        if not _claim_hold(hold):
+            hold = _hold_matching(token=hold_token, office=office, start=start, end=end, needs=needs, channel=channel)
+            claimed = _hold_claim(hold)
+            if not claimed:
+                # Before the address limit: a repeated confirmation gets its appointment, not "too many".
+                _refuse_if_booked_before(hold_token)
+        if email and channel == Appointment.Channel.ONLINE:
+            _check_address_limit(email=email, now=now)
+        if not claimed:
             check_start(office=office, start=start, now=now, channel=channel)
             slots_take(office=office, start=start, end=end, channel=channel, now=now)
         appointment = _create_with_unique_code(
@@ -253,6 +292,7 @@ def appointment_book(
             reminders_consent=contact.reminders_consent,
             interpreter_language=contact.interpreter_language.strip(),
             step_free_access=contact.step_free_access,
+            hold_token=hold_token or None,
         )
         AppointmentService.objects.bulk_create(
             AppointmentService(
@@ -274,6 +314,9 @@ def _create_with_unique_code(**fields: object) -> Appointment:
             with transaction.atomic():  # a savepoint: a collision does not spoil the booking's transaction
                 return Appointment.objects.create(**fields)
         except IntegrityError:
+            hold_token = fields.get("hold_token")
+            if isinstance(hold_token, str):
+                _refuse_if_booked_before(hold_token)  # the same hold booked by another request that won
             logger.warning("booking code collision, attempt %s", attempt + 1)
     raise IntegrityError("no free booking code after 5 attempts")
 
@@ -283,6 +326,8 @@ def _lock_unchanged(appointment: Appointment) -> Appointment:
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     seen = (appointment.office_id, appointment.start, appointment.end, appointment.status, appointment.visit)
     if (locked.office_id, locked.start, locked.end, locked.status, locked.visit) != seen:
+        if locked.status == Appointment.Status.CANCELLED:
+            raise BookingError(ALREADY_CANCELLED)
         raise BookingError(CHANGED_MEANWHILE)
     return locked
 
@@ -302,21 +347,17 @@ def appointment_cancel(
     ``reason`` when the office cancels.
     """
     if appointment.status == Appointment.Status.CANCELLED:
-        raise BookingError(_("This appointment is already cancelled."))
+        raise BookingError(ALREADY_CANCELLED)
     _refuse_after_arrival(appointment)
-    if appointment.status == Appointment.Status.BOOKED and appointment.start <= now:
+    holds_units = appointment.status == Appointment.Status.BOOKED
+    if holds_units and appointment.start <= now:
         raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
-    if not Appointment.objects.filter(
-        pk=appointment.pk, start=appointment.start, end=appointment.end, status=appointment.status
-    ).exists():
-        # A stale copy (a second click): refuse before touching any slot. _lock_unchanged below stays the guarantee.
-        raise BookingError(CHANGED_MEANWHILE)
-    if appointment.status == Appointment.Status.BOOKED:
-        # Slots first, then the appointment: the order slot generation locks them in.
-        slots_release(
-            office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
-        )
+    if holds_units:
+        slots_lock([(appointment.office_id, appointment.start, appointment.end)])
+    # Under the slots' locks, before giving anything back: a second click finds it cancelled and changes nothing.
     locked = _lock_unchanged(appointment)
+    if holds_units:
+        slots_release(office=locked.office, start=locked.start, end=locked.end, channel=locked.channel)
     locked.status = Appointment.Status.CANCELLED
     locked.cancelled_at = now
     locked.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -365,23 +406,20 @@ def appointment_move(
     hold = None
     if hold_token:
         needs = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
-        hold = _hold_for(
+        hold = _hold_matching(
             token=hold_token, office=office, start=start, end=end, needs=needs, channel=appointment.channel
         )
-    if _claim_hold(hold):
-        if holds_units:
-            slots_release(office=office, start=appointment.start, end=appointment.end, channel=appointment.channel)
+    old = (appointment.start, appointment.end) if holds_units else None
+    slots_lock([(office.pk, start, end), *([(office.pk, *old)] if old else [])])  # both ranges, in order
+    claimed = _hold_claim(hold)
+    # Under the slots' locks, before any unit changes: a stale copy (a second click) changes nothing.
+    locked = _lock_unchanged(appointment)
+    if claimed:
+        if old:
+            slots_release(office=office, start=old[0], end=old[1], channel=appointment.channel)
     else:
         check_start(office=office, start=start, now=now, channel=appointment.channel)
-        slots_take(
-            office=office,
-            start=start,
-            end=end,
-            channel=appointment.channel,
-            now=now,
-            replacing=(appointment.start, appointment.end) if holds_units else None,
-        )
-    locked = _lock_unchanged(appointment)
+        slots_take(office=office, start=start, end=end, channel=appointment.channel, now=now, replacing=old)
     locked.start, locked.end = start, end
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
@@ -402,15 +440,14 @@ def _move_to_office(
     )
     check_start(office=office, start=start, now=now, channel=appointment.channel)
     holds_units = appointment.status == Appointment.Status.BOOKED
-    if holds_units:
-        # Both offices' slots in (office, start) order before taking any: a booking cannot deadlock with this.
-        slots_lock([(office.pk, start, end), (appointment.office_id, appointment.start, appointment.end)])
+    old = [(appointment.office_id, appointment.start, appointment.end)] if holds_units else []
+    slots_lock([(office.pk, start, end), *old])  # both offices' slots in (office, start) order, before any change
+    locked = _lock_unchanged(appointment)
     slots_take(office=office, start=start, end=end, channel=appointment.channel, now=now)
     if holds_units:
         slots_release(
             office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
         )
-    locked = _lock_unchanged(appointment)
     locked.office, locked.start, locked.end = office, start, end
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN, PlannedSlot, local_datetime, plan_slots
 from booking.models import Appointment, Hold, Slot
+from booking.services.locks import in_range
 from offices.models import Office
 from offices.services import shifts_derive
 
@@ -89,17 +90,29 @@ def slots_generate(
     planned = {
         start: plan for start, plan in plan_slots(office=office, first=first, last=last).items() if start >= since
     }
+    # The lock order (booking.services.locks): the days' slots, then their holds, then their appointments.
+    # A confirmation, booking, move or cancellation of these days holds some of the slots until it commits,
+    # so what is read below under the locks is complete: no appointment can appear or vanish meanwhile.
     stored = {
         slot.start: slot
         for slot in Slot.objects.select_for_update()
         .filter(office=office, local_date__range=(first, last), start__gte=since)
         .order_by("start")
     }
-    _keep_room_for_those_who_cannot_give_way(
-        office=office, first=first, last=last, stored=stored, planned=planned, since=since
+    days = Q(
+        office=office,
+        start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
+        end__gt=local_datetime(first, 0),
     )
+    holds = list(Hold.objects.select_for_update().filter(days).order_by("pk")) if stored else []
+    booked = (
+        list(Appointment.objects.select_for_update().filter(days, status=Appointment.Status.BOOKED).order_by("pk"))
+        if stored
+        else []
+    )
+    _keep_room_for_those_who_cannot_give_way(stored=stored, planned=planned, booked=booked, since=since)
     flagged, released = _release_what_no_longer_fits(
-        office=office, first=first, last=last, stored=stored, planned=planned, since=since
+        stored=stored, planned=planned, holds=holds, booked=booked, since=since
     )
 
     to_update = []
@@ -118,11 +131,9 @@ def slots_generate(
 
 def _keep_room_for_those_who_cannot_give_way(
     *,
-    office: Office,
-    first: datetime.date,
-    last: datetime.date,
     stored: dict[datetime.datetime, Slot],
     planned: dict[datetime.datetime, PlannedSlot],
+    booked: list[Appointment],
     since: datetime.datetime,
 ) -> None:
     """Raise the planned capacity of a slot to what appointments that can no longer move occupy in it.
@@ -132,14 +143,13 @@ def _keep_room_for_those_who_cannot_give_way(
     many counters as they need (so its counts stay true and the units are
     not sold twice when the capacity comes back). Changes ``planned``.
     """
-    fixed = Appointment.objects.filter(
-        office=office,
-        status=Appointment.Status.BOOKED,
-        start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
-        end__gt=local_datetime(first, 0),
-    ).filter(Q(start__lt=since) | ~Q(visit=Appointment.Visit.EXPECTED))
+    fixed = [
+        (appointment.start, appointment.end)
+        for appointment in booked
+        if appointment.start < since or appointment.visit != Appointment.Visit.EXPECTED
+    ]
     units: dict[datetime.datetime, int] = {}
-    for start, end in fixed.values_list("start", "end"):
+    for start, end in fixed:
         for slot_start in stored:
             if start <= slot_start < end:
                 units[slot_start] = units.get(slot_start, 0) + 1
@@ -173,39 +183,29 @@ def _new_slot(office: Office, plan: PlannedSlot) -> Slot:
 
 def _release_what_no_longer_fits(
     *,
-    office: Office,
-    first: datetime.date,
-    last: datetime.date,
     stored: dict[datetime.datetime, Slot],
     planned: dict[datetime.datetime, PlannedSlot],
+    holds: list[Hold],
+    booked: list[Appointment],
     since: datetime.datetime,
 ) -> tuple[list[int], set[datetime.datetime]]:
     """Flag the newest appointments of every slot booked beyond its new capacity; release their units.
 
-    Changes the booked counts of ``stored`` in memory; returns the flagged
-    appointments and the starts of the slots whose counts changed.
+    ``holds`` and ``booked`` are the days' holds and booked appointments,
+    locked. Changes the booked counts of ``stored`` in memory; returns the
+    flagged appointments and the starts of the slots whose counts changed.
     """
     capacity = {start: planned[start].capacity if start in planned else 0 for start in stored}
     overfull = sorted(start for start, slot in stored.items() if slot.booked > capacity[start])
     if not overfull:
         return [], set()
     released: set[datetime.datetime] = set()
-    # Holds give way first: their citizen has not booked yet and will be
-    # offered other times. Holds locked by a confirmation or an expiry running
-    # now are skipped rather than waited for (they lock holds before slots).
-    holds = list(
-        Hold.objects.select_for_update(skip_locked=True)
-        .filter(
-            office=office,
-            start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
-            end__gt=local_datetime(first, 0),
-        )
-        .order_by("-created_at", "-pk")
-    )
+    newest_first = sorted(holds, key=lambda hold: (hold.created_at, hold.pk), reverse=True)
+    # Holds give way first: their citizen has not booked yet and will be offered other times.
     removed_holds: list[int] = []
     for start in overfull:
         slot = stored[start]
-        for hold in holds:
+        for hold in newest_first:
             if slot.booked <= capacity[start]:
                 break
             if hold.pk in removed_holds or not hold.start <= start < hold.end:
@@ -216,18 +216,11 @@ def _release_what_no_longer_fits(
     overfull = [start for start in overfull if stored[start].booked > capacity[start]]
     if not overfull:
         return [], released
-    appointments = list(
-        Appointment.objects.select_for_update()
-        .filter(
-            office=office,
-            status=Appointment.Status.BOOKED,
-            # Not one that has begun or whose citizen is already here: they keep their time.
-            visit=Appointment.Visit.EXPECTED,
-            start__gte=since,
-            start__lt=local_datetime(last + datetime.timedelta(days=1), 0),
-            end__gt=local_datetime(first, 0),
-        )
-        .order_by("-created_at", "-pk")
+    # Not one that has begun or whose citizen is already here: they keep their time.
+    appointments = sorted(
+        (a for a in booked if a.visit == Appointment.Visit.EXPECTED and a.start >= since),
+        key=lambda appointment: (appointment.created_at, appointment.pk),
+        reverse=True,
     )
     flagged: list[int] = []  # in the order they were chosen
     flagged_ids: set[int] = set()
@@ -298,10 +291,6 @@ def _counter(channel: str) -> str:
     return "booked_online" if channel == Appointment.Channel.ONLINE else "booked_phone"
 
 
-def _in_range(start: datetime.datetime, end: datetime.datetime) -> Q:
-    return Q(start__gte=start, start__lt=end)
-
-
 @transaction.atomic
 def slots_take(
     *,
@@ -325,9 +314,9 @@ def slots_take(
     ones were taken.
     """
     expected = int((end - start).total_seconds()) // (office.slot_minutes * 60)
-    wanted = _in_range(start, end)
+    wanted = in_range(start, end)
     if replacing is not None:
-        wanted |= _in_range(*replacing)
+        wanted |= in_range(*replacing)
     locked = list(
         Slot.objects.filter(office=office)
         .filter(wanted)
@@ -354,19 +343,6 @@ def slots_take(
         Slot.objects.filter(pk__in=left, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
 
 
-def slots_lock(ranges: list[tuple[int, datetime.datetime, datetime.datetime]]) -> None:
-    """Lock the slots of several (office id, start, end) ranges at once, in (office, start) order.
-
-    For writes that touch more than one range (a hold replacing another):
-    taking and releasing them one by one would lock out of order and could
-    deadlock with a booking locking the same slots in start order.
-    """
-    wanted = Q()
-    for office_id, start, end in ranges:
-        wanted |= Q(office_id=office_id) & _in_range(start, end)
-    list(Slot.objects.filter(wanted).select_for_update().order_by("office_id", "start").values_list("pk", flat=True))
-
-
 @transaction.atomic
 def slots_release(*, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str) -> int:
     """Give back one unit in every slot from start to end; returns how many slots had one to give.
@@ -378,7 +354,7 @@ def slots_release(*, office: Office, start: datetime.datetime, end: datetime.dat
     counter = _counter(channel)
     locked = list(
         Slot.objects.filter(office=office)
-        .filter(_in_range(start, end))
+        .filter(in_range(start, end))
         .select_for_update()
         .order_by("start")
         .values_list("pk", flat=True)

@@ -28,8 +28,10 @@ from booking.needs import Need, needs_from_param, needs_param, office_needs_minu
 from booking.selectors import free_starts, nearest_free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
+    HoldAlreadyBooked,
     appointment_book,
     appointment_cancel,
+    appointment_from_hold,
     appointment_move,
     hold_extend,
     hold_place,
@@ -278,6 +280,9 @@ def _hold_or_gone(request: HttpRequest, token: str) -> tuple[Hold | None, HttpRe
     """The hold behind the link, still valid; otherwise the page that says it is gone (expired or a wrong link)."""
     held = Hold.objects.filter(token=token, expires_at__gt=timezone.now()).select_related("office").first()
     if held is None:
+        booked = appointment_from_hold(token)
+        if booked is not None:  # Back or reload after booking: the hold became this appointment
+            return None, redirect("booking:manage", token=booked.manage_token)
         return None, render(request, "booking/hold_gone.html", status=410)
     return held, None
 
@@ -351,6 +356,8 @@ def check(request: HttpRequest, token: str) -> HttpResponse:
             now=timezone.now(),
             hold_token=held.token,
         )
+    except HoldAlreadyBooked as repeated:  # the same form sent twice: the first made the appointment
+        appointment = repeated.appointment
     except SlotTaken as error:
         messages.error(request, error.message)
         return _times_page(request, office=held.office, chosen=context["chosen"], lost=held.start, status=409)

@@ -26,7 +26,7 @@ from booking.forms import NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
-from booking.services.appointments import hold_place, holds_expire_due
+from booking.services.appointments import HoldAlreadyBooked, appointment_from_hold, hold_place, holds_expire_due
 from booking.services.slots import BookingError, SlotTaken
 from desk.forms.booking import DeskContactForm
 from desk.phone_times import earliest_phone_start, phone_day, phone_last_day
@@ -255,6 +255,9 @@ def _back_to_times(request: HttpRequest, *, office: Office, place: _Place, messa
 def contact(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     office, role = office_for_staff(user=request.user, slug=slug)
     place = _place(request, office=office, token=token)
+    booked = appointment_from_hold(token) if place is None else None
+    if booked is not None and booked.office_id == office.pk:  # Back or reload after booking: its slip
+        return redirect("desk:slip", pk=booked.pk)
     if place is None:
         messages.error(request, _("This reserved time is no longer there. Please start the booking again."))
         return redirect("desk:book", slug=office.slug)
@@ -271,6 +274,9 @@ def contact(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                 now=timezone.now(),
                 hold_token=token,
             )
+        except HoldAlreadyBooked as repeated:  # the form sent twice: the first request booked it
+            request.session.pop(SESSION_FLOW, None)
+            return redirect("desk:slip", pk=repeated.appointment.pk)
         except SlotTaken:
             taken = _("This time has been taken in the meantime. Nothing was booked: please choose another time.")
             return _back_to_times(request, office=office, place=place, message=taken)
