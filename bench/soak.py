@@ -631,10 +631,11 @@ def manager_main(args: argparse.Namespace) -> None:
     cycle = 0
     while time.time() < args.deadline and not stopping.is_set() and cycle < 100_000:
         cycle += 1
-        office, day = rng.choice(offices), rng.choice(days)
+        # Half the time where most citizens look: the first day's early times.
+        office, day = rng.choice(offices), days[0] if rng.random() < 0.5 else rng.choice(days)
         try:
             if cycle % 2:
-                first = rng.choice(range(8 * 60, 15 * 60, 15))
+                first = rng.choice(range(8 * 60, 10 * 60 if rng.random() < 0.5 else 15 * 60, 15))
                 length = rng.choice([30, 45, 60, 90])
                 starts = datetime.time(first // 60, first % 60)
                 last = min(first + length, 16 * 60)
@@ -653,7 +654,7 @@ def manager_main(args: argparse.Namespace) -> None:
                 done["flagged_by_blocks"] += len(change.flagged)
                 logger.info("blocked %s %s %s-%s, flagged %s", office.slug, day, starts, ends, len(change.flagged))
                 try:
-                    time.sleep(rng.uniform(0.2, 0.8))
+                    time.sleep(rng.uniform(0.1, 0.4))
                     inside += booked_inside(office, day, starts, ends)
                     snapshot_check(f"blocked {office.slug} {day} {starts:%H:%M}-{ends:%H:%M}")
                 finally:
@@ -674,7 +675,7 @@ def manager_main(args: argparse.Namespace) -> None:
                 done["flagged_by_absences"] += len(change.flagged)
                 logger.info("absence of %s at %s %s, flagged %s", clerk, office.slug, day, len(change.flagged))
                 try:
-                    time.sleep(rng.uniform(0.2, 0.8))
+                    time.sleep(rng.uniform(0.1, 0.4))
                 finally:
                     absence_remove(absence)
                     done["absences_removed"] += 1
@@ -685,7 +686,7 @@ def manager_main(args: argparse.Namespace) -> None:
         except Exception:  # logged with its traceback: the soak counts it as a finding
             done["failed"] += 1
             logger.exception("soak manager: cycle %s at %s on %s failed", cycle, office.slug, day)
-        time.sleep(rng.uniform(0.05, 0.3))
+        time.sleep(rng.uniform(0.02, 0.1))
     print(
         json.dumps(
             {
