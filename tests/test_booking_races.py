@@ -5,6 +5,7 @@ what the booked appointments and holds occupy.
 """
 
 import datetime
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -225,3 +226,16 @@ def expiry_actions(office, day: datetime.date) -> list[Callable[[], object]]:  #
             for n in range(3)
         ],
     ]
+
+
+def test_a_cancel_clicked_twice_at_once_cancels_once_and_logs_no_error(caplog) -> None:  # type: ignore[no-untyped-def]
+    """The second click finds it cancelled under the slots' locks; nothing is given back twice or logged as drift."""
+    office = office_with_counters(1)
+    for hhmm in ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]:
+        appointment = book(office, at(hhmm), f"twice-{hhmm}@example.org")
+        copies = [Appointment.objects.get(pk=appointment.pk) for _click in range(3)]
+        results = race([functools.partial(appointment_cancel, appointment=copy, now=NOW) for copy in copies])
+        assert sorted(results) == ["ok", "refused:None", "refused:None"], results
+        assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
+    assert not [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert_integrity()
