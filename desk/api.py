@@ -11,7 +11,6 @@ rules refuse the step with the appointment as it is now (already called
 elsewhere, cancelled, not yet time for a no-show, …).
 """
 
-import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -25,15 +24,12 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from booking.api.errors import refusal
-from booking.api.schemas import ConflictOut, InvalidOut, LineOut, LocalDateTime
+from booking.api.schemas import ConflictOut, Day, InvalidOut, LineOut, LocalDateTime
 from booking.models import Appointment, AppointmentService
 from booking.services.slots import BookingError
 from desk.selectors import DayStatus, appointment_for_staff, day_appointments, local_day, office_for_staff
 from desk.services import MAX_COUNTER, VISIT_ACTIONS, visit_call
 from desk.services import Action as AuditAction
-
-FIRST_DAY = datetime.date(1900, 1, 1)
-LAST_DAY = datetime.date(2999, 12, 31)
 
 router = Router(auth=django_auth, tags=["staff"])
 
@@ -65,9 +61,7 @@ class StaffAppointmentOut(Schema):
 
 
 class DayQuery(Schema):
-    date: datetime.date | None = Field(
-        None, ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD; today (Europe/Berlin) when left out."
-    )
+    date: Day | None = Field(None, description="YYYY-MM-DD; today (Europe/Berlin) when left out.")
     status: str = Field("", description=f"Only this day status: one of {', '.join(DayStatus.VALUES)}.")
     q: str = Field("", max_length=200, description="A booking code, or a part of the name.")
 

@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
+from booking.days import checked_day
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from offices.models import Office, OfficeService, Service
@@ -18,6 +19,8 @@ def _local(moment: datetime.datetime) -> datetime.datetime:
 
 
 LocalDateTime = Annotated[datetime.datetime, AfterValidator(_local)]
+# A day someone may ask for (booking.days: within ten years of today, so its neighbours can be computed).
+Day = Annotated[datetime.date, AfterValidator(checked_day)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -93,8 +96,8 @@ class OfficeOut(Schema):
 class AvailabilityQuery(Schema):
     services: str = Field(description="slug[:persons],... e.g. personalausweis:2,anmeldung")
     office: str | None = Field(None, description="An office's slug: its free times. Without: every office's earliest.")
-    date_from: datetime.date | None = Field(None, description="With office: the first day (default today).")
-    date_to: datetime.date | None = Field(None, description="With office: the last day (default +30, at most +92).")
+    date_from: Day | None = Field(None, description="With office: the first day (default today).")
+    date_to: Day | None = Field(None, description="With office: the last day (default +30, at most +92).")
 
 
 class DayOut(Schema):

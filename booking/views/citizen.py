@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from booking.days import parse_day
 from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
@@ -137,17 +138,8 @@ class Picker:
 
 
 def _parse_month(value: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(f"{value}-01") if len(value) == 7 else None
-    except ValueError:
-        return None
-
-
-def _parse_day(value: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
+    """The first day of a ``YYYY-MM`` month (booking.days' rule for its first day), or None."""
+    return parse_day(f"{value}-01") if len(value) == 7 and value[4:5] == "-" else None
 
 
 def _picker(
@@ -158,12 +150,19 @@ def _picker(
     today = now.astimezone(BERLIN).date()
     last = released_until(office=office, now=now)
     first_month, last_month = today.replace(day=1), last.replace(day=1)
-    day = _parse_day(request.GET.get("date", "")) if request.GET.get("date") else None
-    if request.GET.get("date") and day is None:
-        messages.error(request, _("“%(value)s” is not a date.") % {"value": request.GET["date"][:20]})
+    value = request.GET.get("date", "").strip()
+    day = parse_day(value) if value else None
+    if value and day is None:
+        messages.error(request, _("“%(value)s” is not a date.") % {"value": value[:20]})
     if lost is not None:
         day = lost.astimezone(BERLIN).date()
-    month = day.replace(day=1) if day else _parse_month(request.GET.get("month", "")) or first_month
+    month = day.replace(day=1) if day else None
+    asked_month = request.GET.get("month", "").strip()
+    if month is None and asked_month:
+        month = _parse_month(asked_month)
+        if month is None:
+            messages.error(request, _("“%(value)s” is not a month (YYYY-MM).") % {"value": asked_month[:20]})
+    month = month or first_month
     month = min(max(month, first_month), last_month)
     month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     free = free_starts(office=office, minutes=minutes, now=now, first=max(month, today), last=min(month_end, last))

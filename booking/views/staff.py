@@ -1,15 +1,14 @@
 import datetime
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from booking import selectors
+from booking.days import requested_day
 
 
 def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:
@@ -26,11 +25,7 @@ def capacity_overview(request: HttpRequest, slug: str) -> HttpResponse:
     today = timezone.localdate()
     # At the weekend the week that matters is the coming one.
     day = today + datetime.timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
-    if "date" in request.GET:
-        try:
-            day = datetime.date.fromisoformat(request.GET["date"])
-        except ValueError:
-            messages.error(request, _("“%(value)s” is not a date; showing this week.") % {"value": request.GET["date"]})
+    day = requested_day(request, default=day)
     monday = day - datetime.timedelta(days=day.weekday())
     week = selectors.capacity_week(office=office, monday=monday)
     return render(

@@ -3,29 +3,17 @@
 import datetime
 
 from django import forms
-from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import DayField
 from desk.selectors import DayStatus
 from desk.services import MAX_COUNTER, REASON_MAX_LENGTH
 from offices.models import Office
 
 QUERY_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 1000
-YEARS_AROUND = 10  # a day further from today is a typing error (and 9999-12-31 has no next day)
-
-
-class DayField(forms.DateField):
-    """A day within ``YEARS_AROUND`` years of today."""
-
-    def clean(self, value: object) -> datetime.date | None:
-        day = super().clean(value)
-        today = timezone.localdate()
-        if day is not None and abs((day - today).days) > YEARS_AROUND * 366:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return day
 
 
 class DayFilterForm(forms.Form):

@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from booking.days import invalid_day_message, parse_day
 from booking.forms import NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
@@ -109,12 +110,10 @@ def _chosen_day(
     """The day to show: the one asked for if it can be booked, else the first with a free time (or today)."""
     today = now.astimezone(BERLIN).date()
     last = phone_last_day(office=office, now=now)
-    value = request.GET.get("date", "")
-    if wanted is None and value:
-        try:
-            wanted = datetime.date.fromisoformat(value)
-        except ValueError:
-            messages.error(request, _("“%(value)s” is not a date.") % {"value": value[:20]})
+    value = request.GET.get("date", "").strip()
+    refused = wanted is None and bool(value) and parse_day(value) is None
+    if wanted is None and value and not refused:
+        wanted = parse_day(value)
     if wanted is not None and not today <= wanted <= last:
         messages.error(
             request,
@@ -124,6 +123,8 @@ def _chosen_day(
     if wanted is None:
         first_free = earliest_phone_start(office=office, minutes=minutes, now=now, contingent_only=False)
         wanted = first_free.astimezone(BERLIN).date() if first_free else today
+    if refused:
+        messages.error(request, invalid_day_message(value, shown=wanted))
     one = datetime.timedelta(days=1)
     return _Day(wanted, wanted - one if wanted > today else None, wanted + one if wanted < last else None)
 

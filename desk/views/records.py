@@ -4,7 +4,6 @@ import csv
 import datetime
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
+from booking.days import requested_day
 from booking.grid import BERLIN
 from booking.models import Appointment
 from desk.models import AuditEntry
@@ -22,9 +22,6 @@ from desk.selectors import DayStatus, day_appointments, day_range, local_day, of
 from desk.views import staff_context
 
 AUDIT_PAGE_SIZE = 100
-# Days outside these are refused like malformed ones (the day's bounds and its neighbours stay computable).
-FIRST_DAY = datetime.date(1900, 1, 1)
-LAST_DAY = datetime.date(2999, 12, 31)
 STATUS_LABELS = dict(DayStatus.CHOICES)
 # The snapshot keys of desk.services.snapshot, in the order the audit log shows their changes.
 SNAPSHOT_LABELS = {
@@ -37,21 +34,6 @@ SNAPSHOT_LABELS = {
 }
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such cells get a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _requested_day(request: HttpRequest, *, default: datetime.date | None) -> datetime.date | None:
-    """The ``date`` parameter (YYYY-MM-DD); ``default`` when it is missing, or malformed (with a message)."""
-    value = request.GET.get("date", "").strip()
-    if not value:
-        return default
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        messages.warning(request, _("“%(value)s” is not a valid date (YYYY-MM-DD).") % {"value": value[:40]})
-        return default
-    return day
 
 
 def _today() -> datetime.date:
@@ -84,7 +66,7 @@ def _day_rows(appointments: list[Appointment]) -> list[DayRow]:
 def day_print(request: HttpRequest, slug: str) -> HttpResponse:
     """The day's appointments in time order, made for paper (static/css/print.css), readable on screen."""
     office, role = office_for_staff(user=request.user, slug=slug)
-    day = _requested_day(request, default=_today())
+    day = requested_day(request, default=_today())
     rows = _day_rows(list(day_appointments(office=office, day=day)))
     context = staff_context(
         request,
@@ -115,7 +97,7 @@ def _clock(moment: datetime.datetime | None) -> str:
 def day_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The day as CSV for German Excel: UTF-8 with a BOM, ``;`` between cells, formulas defused."""
     office, _role = office_for_staff(user=request.user, slug=slug)
-    day = _requested_day(request, default=_today())
+    day = requested_day(request, default=_today())
     rows = _day_rows(list(day_appointments(office=office, day=day)))
     name = slugify(f"{pgettext('file name of the day export', 'appointments')}-{office.slug}-{day.isoformat()}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -219,7 +201,7 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
     """Managers and administrators: every staff action on the office's appointments, newest first. Read-only."""
     office, role = office_for_staff(user=request.user, slug=slug, manager=True)
     entries = office_audit(office=office)
-    day = _requested_day(request, default=None)
+    day = requested_day(request, default=None)
     if day is not None:
         begins, ends = day_range(day)
         entries = entries.filter(at__gte=begins, at__lt=ends)
