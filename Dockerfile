@@ -23,4 +23,4 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
   CMD ["python", "-m", "buergerservice.healthcheck", "web"]
-CMD ["gunicorn", "buergerservice.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "buergerservice.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

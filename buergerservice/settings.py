@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from buergerservice.env import env_bool, env_choice, env_int, env_list, env_str
+from buergerservice.serving import web_threads
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -129,6 +130,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.
 REDIS_URL = env_str("REDIS_URL", "") or ""
+# PostgreSQL: each web process shares a small pool of connections among its threads
+# (Django's psycopg pool) instead of keeping one per thread, so the connections of
+# all processes stay countable: workers x DATABASE_POOL_MAX_SIZE (README, "Database
+# connections"). A thread uses one connection at a time, so the default is the
+# threads of one process.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+    _pool_max = env_int("DATABASE_POOL_MAX_SIZE", web_threads(), minimum=1)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django hands the connection back to the pool after each request
+    # With a pool, Django turns this into the pool's check at checkout: a connection
+    # PostgreSQL dropped (restart, idle timeout) is replaced, not handed to a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,  # what an idle process keeps; more are opened on demand and closed after 10 idle minutes
+        "max_size": _pool_max,
+        # A request waits this long for a free connection before it fails.
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -354,7 +373,38 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "buergerservice.log_redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "buergerservice.log_redaction.RedactingFormatter",
+            "format": "{asctime} {levelname} {name}: {message}",
+            "style": "{",
+        },
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "loggers": {
+        **{name: {"filters": ["redact_secrets"]} for name in _REDACTED_LOGGERS},
+        # runserver's access lines (Django's own configuration of it, plus the filter)
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# Manage tokens, hold tokens, ticket tokens and kiosk keys are in addresses and
+# open what they name: no log line may keep them (buergerservice/log_redaction.py).
+# The filter sits on each logger that writes request paths, so every handler (also
+# Django's own and a test's) sees the record without them; the formatter covers the
+# rest of the console output, tracebacks included. Gunicorn: gunicorn.conf.py.
+_REDACTED_LOGGERS = ("django.request", "django.security.csrf", "django.security.DisallowedHost")

@@ -94,7 +94,7 @@ def test_database_url_selects_postgresql(tmp_path: Path) -> None:
 def test_redis_url_turns_on_the_real_broker_and_shared_cache(tmp_path: Path) -> None:
     settings = load(tmp_path, DEBUG="1", REDIS_URL="redis://cache.internal:6379/0")
     assert (settings["EAGER"], settings["BROKER"]) == (False, "redis://cache.internal:6379/0")
-    assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHE"] == "buergerservice.cache.ResilientRedisCache"  # Django's RedisCache, degrading
 
 
 @pytest.mark.parametrize(
