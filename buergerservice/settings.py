@@ -370,6 +370,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Manage tokens, hold tokens, ticket tokens and kiosk keys are in addresses and
+# open what they name: no log line may keep them (buergerservice/log_redaction.py).
+# The filter sits on each logger that writes request paths, so every handler (also
+# Django's own and a test's) sees the record without them; the formatter covers the
+# rest of the console output, tracebacks included. Gunicorn: gunicorn.conf.py.
+_REDACTED_LOGGERS = ("django.request", "django.security.csrf", "django.security.DisallowedHost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -402,9 +408,3 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
-# Manage tokens, hold tokens, ticket tokens and kiosk keys are in addresses and
-# open what they name: no log line may keep them (buergerservice/log_redaction.py).
-# The filter sits on each logger that writes request paths, so every handler (also
-# Django's own and a test's) sees the record without them; the formatter covers the
-# rest of the console output, tracebacks included. Gunicorn: gunicorn.conf.py.
-_REDACTED_LOGGERS = ("django.request", "django.security.csrf", "django.security.DisallowedHost")
