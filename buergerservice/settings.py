@@ -126,10 +126,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.
-REDIS_URL = env_str("REDIS_URL", "") or ""
 # PostgreSQL: each web process shares a small pool of connections among its threads
 # (Django's psycopg pool) instead of keeping one per thread, so the connections of
 # all processes stay countable: workers x DATABASE_POOL_MAX_SIZE (README, "Database
@@ -148,6 +144,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
     }
 
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.
+REDIS_URL = env_str("REDIS_URL", "") or ""
 if REDIS_URL:
     CACHES = {
         "default": {
