@@ -142,7 +142,7 @@ def test_the_office_page_shows_the_chart_as_a_table_with_bars_words_and_numbers(
         _drawn(qw.office_a, at(hhmm, _day(days_ago)))
     with time_machine.travel(at("09:00"), tick=False):
         html = client.get("/en/status/mitte/").content.decode()
-    table = re.search(r'<table class="table table-sm busy-chart">.*?</table>', html, re.S).group(0)
+    table = re.search(r'<table class="table table-sm busy-chart"[^>]*>.*?</table>', html, re.S).group(0)
     text = " ".join(re.sub(r"<[^>]+>", " ", table).split())
     assert text.startswith(
         "Tickets drawn per hour on an average opening day of the last 28 days (26.10.2026 to 22.11.2026) "
@@ -152,8 +152,9 @@ def test_the_office_page_shows_the_chart_as_a_table_with_bars_words_and_numbers(
     )
     assert "10:00–11:00 quiet 0.3 quiet 0.0" in text  # 1 ticket over 4 Mondays
     assert "12:00–13:00 – closed – closed" in text
-    assert '<th scope="col">Monday</th>' in table and '<th scope="row">08:00–09:00</th>' in table
-    assert '<td class="busy-busy">' in table
+    assert '<th scope="col" role="columnheader">Monday</th>' in table
+    assert '<th scope="row" role="rowheader">08:00–09:00</th>' in table
+    assert '<td role="cell" class="busy-busy" data-label="Mon">' in table  # the label of the stacked phone layout
     assert '<span class="busy-bar" aria-hidden="true"><span style="width: 100%"></span></span>' in table
     assert '<span style="width: 25%"></span>' in table  # Monday 10:00, a quarter of the busiest hour
 

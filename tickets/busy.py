@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
-from django.utils.dates import WEEKDAYS
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +60,11 @@ class BusyCell:
     @property
     def word(self) -> Promise:
         return LEVEL_WORDS[self.level]
+
+    @property
+    def weekday_abbr(self) -> Promise:
+        """The cell's column in short, which it shows itself when the table is stacked on a phone."""
+        return WEEKDAYS_ABBR[self.weekday]
 
 
 @dataclass(frozen=True)
