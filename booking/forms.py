@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from booking.grid import BERLIN
+from booking.grid import BERLIN, UTC
 from booking.needs import MAX_SERVICES, Need
 from booking.services.appointments import Contact
 from offices.models import Category, Service
@@ -58,21 +58,34 @@ class NeedsForm(forms.Form):
         return cleaned
 
 
-_LOCAL_START = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+_LOCAL_START = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}([+-]\d{2}:\d{2})?$")
 
 
 class StartForm(forms.Form):
-    """The start time a citizen picked from the offered times (local Berlin time, ``YYYY-MM-DDTHH:MM``)."""
+    """The start time a citizen picked from the offered times: Berlin's wall clock, ``YYYY-MM-DDTHH:MM``.
 
-    start = forms.CharField(max_length=20)
+    The time buttons add the offset from UTC (``…T02:30+01:00``): on the autumn day
+    02:30 happens twice and only the offset says which one was chosen. Without it
+    the first is meant; an offset Berlin does not have at that time is refused.
+    The start comes out in UTC: ``start + duration`` on a Berlin-aware time in the
+    repeated hour would be wall-clock arithmetic and end before it starts.
+    """
+
+    start = forms.CharField(max_length=25)
 
     def clean_start(self) -> datetime.datetime:
         value = self.cleaned_data["start"]
         try:
-            if not _LOCAL_START.match(value):
+            match = _LOCAL_START.match(value)
+            if not match:
                 raise ValueError(value)
-            return datetime.datetime.fromisoformat(value).replace(tzinfo=BERLIN)
-        except ValueError:
+            given = datetime.datetime.fromisoformat(value)
+            if match.group(1) is None:
+                return given.replace(tzinfo=BERLIN).astimezone(UTC)
+            if given.astimezone(BERLIN).replace(tzinfo=None) != given.replace(tzinfo=None):  # not Berlin's clock
+                raise ValueError(value)
+            return given.astimezone(UTC)
+        except (OverflowError, ValueError):
             raise forms.ValidationError(_("Please choose one of the times offered."), code="invalid") from None
 
 

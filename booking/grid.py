@@ -33,10 +33,27 @@ class PlannedSlot:
         return (self.counters, self.walkin_capacity, self.capacity, self.phone_reserve)
 
 
-def local_datetime(day: datetime.date, minutes: int) -> datetime.datetime:
-    """A wall-clock time in Berlin on ``day``, in UTC (correct on the days the clocks change)."""
-    wall = datetime.datetime.combine(day, datetime.time(minutes // 60, minutes % 60), tzinfo=BERLIN)
+def local_datetime(day: datetime.date, minutes: int, *, fold: int = 0) -> datetime.datetime:
+    """A wall-clock time in Berlin on ``day``, in UTC.
+
+    On the autumn day a time between 02:00 and 02:59 happens twice: ``fold=0`` is
+    the first (summer time), ``fold=1`` the second (winter time). A time the
+    spring change skips counts with the offset before the gap (02:30 is 03:30 CEST).
+    """
+    wall = datetime.datetime.combine(day, datetime.time(minutes // 60, minutes % 60, fold=fold), tzinfo=BERLIN)
     return wall.astimezone(UTC)
+
+
+def wall_minutes(moment: datetime.datetime) -> int:
+    """Minutes since midnight on Berlin's clock at ``moment`` (both 02:30 of the autumn day are 150)."""
+    local = moment.astimezone(BERLIN)
+    return local.hour * 60 + local.minute
+
+
+def is_ambiguous(moment: datetime.datetime) -> bool:
+    """Whether Berlin's clock shows the time of ``moment`` twice that day (02:00–02:59 on the autumn day)."""
+    local = moment.astimezone(BERLIN)
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
 
 
 def phone_share(capacity: int, percent: int) -> int:
@@ -52,8 +69,16 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
     block takes out (all of them where no number is set); walk-in windows take
     their counters (all of them where no number is set) away from the bookable
     capacity.
+
+    Slots are laid in UTC, each exactly ``slot_minutes`` long, from the range's
+    opening to its closing instant; hours, shifts, blocks and windows are
+    wall-clock times and are compared on Berlin's clock. So on the autumn day an
+    office open through the night has slots in both 02:00–02:59 hours (and none
+    lasts 65 minutes), and on the spring day none in the hour that does not exist.
+    A range closing in the repeated hour closes at its second occurrence.
     """
     step = office.slot_minutes
+    length = datetime.timedelta(minutes=step)
     absent: dict[int, list[Absence]] = defaultdict(list)
     shifts_by_day: dict[datetime.date, list[tuple[int, int, int]]] = defaultdict(list)
     shifts = list(Shift.objects.filter(office=office, date__range=(first, last), active=True))
@@ -79,8 +104,10 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
         ]
         day_blocks = blocks.get(day.date, [])
         for opens, closes in day.ranges:
-            minute = minutes_of(opens)
-            while minute + step <= minutes_of(closes):
+            start = local_datetime(day.date, minutes_of(opens))
+            close = local_datetime(day.date, minutes_of(closes), fold=1)
+            while start + length <= close:
+                minute = wall_minutes(start)
                 counters = len(
                     {user for user, starts, ends in day_shifts if starts <= minute and ends >= minute + step}
                 )
@@ -93,15 +120,14 @@ def plan_slots(*, office: Office, first: datetime.date, last: datetime.date) -> 
                         walkin = max(walkin, counters if window_counters is None else window_counters)
                 walkin = min(walkin, counters)
                 capacity = counters - walkin
-                start = local_datetime(day.date, minute)
                 planned[start] = PlannedSlot(
                     local_date=day.date,
                     start=start,
-                    end=local_datetime(day.date, minute + step),
+                    end=start + length,
                     counters=counters,
                     walkin_capacity=walkin,
                     capacity=capacity,
                     phone_reserve=phone_share(capacity, office.phone_share_percent),
                 )
-                minute += step
+                start += length
     return planned

@@ -3,7 +3,9 @@
 One UID per appointment for its whole life, SEQUENCE raised on every move,
 METHOD:CANCEL with the same UID once it is cancelled, so calendar programs
 update or remove the entry they already have. Times are in Europe/Berlin
-with its VTIMEZONE.
+with its VTIMEZONE, except where Berlin's clock shows them twice (02:00–02:59 on
+the autumn day): a TZID time there means the first of the two (RFC 5545,
+3.3.5), so such an appointment's start and end are written in UTC.
 """
 
 import datetime
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
-from booking.grid import BERLIN
+from booking.grid import BERLIN, UTC, is_ambiguous
 from booking.models import Appointment
 
 PRODID = "-//Buergerservice//Appointments//DE"
@@ -55,8 +57,9 @@ def appointment_ics(appointment: Appointment) -> bytes:
         event.add("uid", appointment_uid(appointment))
         event.add("sequence", appointment.sequence + (1 if cancelled else 0))
         event.add("dtstamp", timezone.now())
-        event.add("dtstart", appointment.start.astimezone(BERLIN))
-        event.add("dtend", appointment.end.astimezone(BERLIN))
+        zone = UTC if is_ambiguous(appointment.start) or is_ambiguous(appointment.end) else BERLIN
+        event.add("dtstart", appointment.start.astimezone(zone))
+        event.add("dtend", appointment.end.astimezone(zone))
         event.add("summary", _("Appointment at %(office)s") % {"office": office.name})
         event.add("location", f"{office.name}, {office.street}, {office.postal_code} {office.city}")
         event.add(

@@ -21,7 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.grid import BERLIN
+from booking.days import invalid_day_message
+from booking.grid import BERLIN, is_ambiguous
 from booking.models import Appointment
 from booking.selectors import free_starts
 from booking.services.slots import BookingError
@@ -126,11 +127,7 @@ def _day_context(
     form.is_valid()
     cleaned = form.cleaned_data
     if "date" in form.errors:
-        messages.error(
-            request,
-            _("“%(value)s” is not a valid day; showing %(day)s.")
-            % {"value": str(data.get("date"))[:40], "day": default_day.strftime("%d.%m.%Y")},
-        )
+        messages.error(request, invalid_day_message(data.get("date"), shown=default_day))
     day = cleaned.get("date") or default_day
     status = cleaned.get("status") or ""
     query = cleaned.get("q") or ""
@@ -364,7 +361,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _option_key(office: Office, start: datetime.datetime) -> str:
-    return f"{office.pk}-{start.astimezone(BERLIN):%Y-%m-%dT%H:%M}"
+    local = start.astimezone(BERLIN)
+    # The repeated hour of the autumn day needs the offset, or its two 02:30 would be one option.
+    return f"{office.pk}-{local:%Y-%m-%dT%H:%M}" + (f"{local:%z}" if is_ambiguous(start) else "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -381,9 +380,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     if day_form.is_valid():
         the_day = day_form.cleaned_data["date"] or default_day
     else:
-        messages.error(
-            request, _("This is not a valid day; showing %(day)s.") % {"day": default_day.strftime("%d.%m.%Y")}
-        )
+        messages.error(request, invalid_day_message(data.get("date"), shown=default_day))
         the_day = default_day
     changeable = _changeable(appointment, now)
     starts: list[datetime.datetime] = []
