@@ -184,15 +184,20 @@ QUEUE_DISPLAY_REFRESH_SECONDS = env_int("QUEUE_DISPLAY_REFRESH_SECONDS", 1, mini
 QUEUE_STATUS_CACHE_SECONDS = env_int("QUEUE_STATUS_CACHE_SECONDS", 10, minimum=0)  # the public status (0: not cached)
 
 # Staff sign-in lockout (django-axes): after this many failed attempts for one
-# user name, that account is locked for STAFF_LOCKOUT_MINUTES, whatever the
-# address the attempts come from. An administrator can lift it in the admin
-# ("Access attempts") or with `manage.py axes_reset_username <name>`.
+# user name from one address, that user name is locked there for
+# STAFF_LOCKOUT_MINUTES; from another address it still signs in, so nobody locks
+# a clerk out by typing their name. One address failing for any user names
+# STAFF_LOGIN_ADDRESS_FAILURE_LIMIT times in that period is refused altogether
+# (password spraying; buergerservice/signin.py). An administrator can lift a
+# lock in the admin ("Access attempts") or with `manage.py axes_reset_username <name>`.
 AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("STAFF_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Not by address as well: a city's clerks sign in from behind one proxy, and
-# five typos among them would lock out the whole office.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "buergerservice.signin.AddressLimitedAxesHandler"
+STAFF_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("STAFF_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+# Behind this many reverse proxies the client's address is taken from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "buergerservice.signin.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "booking.views.staff.locked_out"
 AXES_VERBOSE = False

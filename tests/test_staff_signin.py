@@ -96,3 +96,57 @@ def test_signing_out_needs_a_post_and_ends_the_session(client: Client, world) ->
     assert client.get(reverse("booking:staff-logout")).status_code == 405
     client.post(reverse("booking:staff-logout"))
     assert "_auth_user_id" not in client.session
+
+
+def at_address(address: str, **extra: str) -> Client:
+    return Client(REMOTE_ADDR=address, **extra)
+
+
+def test_failures_from_one_address_do_not_lock_the_clerk_out_from_another(world) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(at("08:00"), tick=False):
+        attacker = at_address("203.0.113.66")
+        fail(attacker, "clerk-a", settings.AXES_FAILURE_LIMIT)
+        assert (
+            attacker.post(
+                reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD}
+            ).status_code
+            == 429
+        )
+        assert sign_in(at_address("198.51.100.7"), "clerk-a")
+
+
+def test_one_address_trying_many_user_names_is_refused_after_the_address_limit(world) -> None:  # type: ignore[no-untyped-def]
+    limit = settings.STAFF_LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit > settings.AXES_FAILURE_LIMIT  # a few typos of one office never reach it
+    with time_machine.travel(at("08:00"), tick=False):
+        sprayer = at_address("203.0.113.66")
+        for number in range(limit):
+            assert not sign_in(sprayer, f"guess-{number}", "Sommer2026!")
+        # even a real user name with its right password is refused from there now
+        response = sprayer.post(reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
+        assert response.status_code == 429
+        assert sign_in(at_address("198.51.100.7"), "clerk-a")  # elsewhere the city signs in as usual
+    later = at("08:00") + settings.AXES_COOLOFF_TIME + datetime.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert sign_in(at_address("203.0.113.66"), "clerk-a")
+
+
+def test_one_failure_fewer_than_the_address_limit_still_lets_a_clerk_in_from_there(world) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(at("08:00"), tick=False):
+        office = at_address("192.0.2.10")
+        for number in range(settings.STAFF_LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+            assert not sign_in(office, f"typo-{number}", "wrong")
+        assert sign_in(office, "clerk-a")
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts_not_the_proxys(world, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    with time_machine.travel(at("08:00"), tick=False):
+        attacker = at_address(proxy, HTTP_X_FORWARDED_FOR="203.0.113.66")
+        fail(attacker, "clerk-a", settings.AXES_FAILURE_LIMIT)
+        assert not sign_in(attacker, "clerk-a")
+        # a spoofed left-hand entry does not make the attacker someone else
+        spoofed = at_address(proxy, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.66")
+        assert not sign_in(spoofed, "clerk-a")
+        assert sign_in(at_address(proxy, HTTP_X_FORWARDED_FOR="198.51.100.7"), "clerk-a")
