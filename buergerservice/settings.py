@@ -212,7 +212,11 @@ REMINDER_LEAD_HOURS = env_int("REMINDER_LEAD_HOURS", 24, minimum=1)  # e-mail re
 SMS_REMINDER_LEAD_MINUTES = env_int("SMS_REMINDER_LEAD_MINUTES", 120, minimum=0)  # 0: no SMS reminders
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 10, minimum=1)
 MESSAGE_RETRY_SECONDS = env_int("MESSAGE_RETRY_SECONDS", 60, minimum=1)  # first retry; doubles up to an hour
-MESSAGES_SWEEP_SECONDS = env_int("MESSAGES_SWEEP_SECONDS", 30, minimum=1)
+# A send claims its message for this long and renews the claim while it runs; a
+# worker that dies mid-send stops renewing, and within a lease plus a sweep its
+# message is handed back (a change) or given up (a reminder, never sent twice).
+MESSAGES_LEASE_SECONDS = env_int("MESSAGES_LEASE_SECONDS", 30, minimum=3)
+MESSAGES_SWEEP_SECONDS = env_int("MESSAGES_SWEEP_SECONDS", 10, minimum=1)
 # SMS: console (default), file, locmem (tests) or gateway (the HTTP SMS gateway below).
 SMS_BACKEND = env_choice(
     "SMS_BACKEND",
@@ -246,7 +250,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # socket_timeout also covers a Redis that accepts connections but never answers;
 # it stays above the 1 s a worker's BRPOP waits for the next task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 3, "socket_keepalive": True}
+# visibility_timeout: a task a dead worker took is handed out again after this;
+# it must exceed the longest task (5 minutes) so a running one is not given to
+# a second worker. Messages do not wait for it: their leases are seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 3,
+    "socket_keepalive": True,
+    "visibility_timeout": 60 * 60,
+}
 # Several installations (or test runs) can share one Redis, each on a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery") or "celery"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}

@@ -34,6 +34,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "due_at",
         "attempts",
         "claimed_at",
+        "lease_until",
         "last_error",
         "note",
         "sent_at",

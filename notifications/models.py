@@ -3,7 +3,8 @@
 A row is written in the same transaction as the booking, move or
 cancellation, so a change without its message (or a message without its
 change) cannot exist. Sending happens after commit, claimed row by row with a
-conditional update, so no message goes out twice (see services.py).
+conditional update under a short lease that the sender renews while it is
+alive, so no message goes out twice (see services.py).
 """
 
 from django.db import models
@@ -52,6 +53,12 @@ class Message(models.Model):
     due_at = models.DateTimeField(_("due at"))  # not before; after a temporary failure, the next attempt
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # The current claim: who holds it (a new token per claim, so a sender whose
+    # lease lapsed cannot renew or finish another sender's claim) and until when,
+    # unless renewed. Empty lease on a "sending" row: claimed by a version
+    # without leases (see services.messages_recover).
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)  # e.g. why an SMS needed several parts
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -76,7 +83,8 @@ class Message(models.Model):
         indexes = [
             # The sweep's question: what is due and unsent?
             models.Index(fields=["due_at"], condition=Q(status="pending"), name="message_pending_due"),
-            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="message_sending_claimed"),
+            # The sweep's other question: whose sender stopped renewing its lease?
+            models.Index(fields=["lease_until"], condition=Q(status="sending"), name="message_sending_lease"),
             models.Index(fields=["office", "status"]),
         ]
 

@@ -10,24 +10,31 @@ Guarantees:
 - A temporary failure puts the message back to ``pending`` with an
   exponentially growing delay; a permanent one marks it ``failed`` with the
   reason, for administrators and the office's message list.
-- A worker that dies while sending leaves its message ``sending``. After
-  ``SENDING_LEASE`` the sweep hands changes (confirmations, moves,
-  cancellations) back for another attempt, since they must arrive at least
-  once; a reminder is marked failed instead, since it must never arrive twice.
+- A claim is a lease of ``MESSAGES_LEASE_SECONDS`` (30 s) that the sender
+  renews while its send is alive (``LeaseKeeper``). A worker that dies while
+  sending stops renewing: within a lease the sweep (every
+  ``MESSAGES_SWEEP_SECONDS``) hands a change (confirmation, move,
+  cancellation) back for another attempt, since it must arrive at least once,
+  and marks a reminder failed, since it must never arrive twice. So a
+  confirmation is late by seconds, not minutes, and a send that is still
+  alive is never taken from its sender (see ``LeaseKeeper`` for why).
 """
 
 import copy
 import datetime
 import logging
+import os
 import smtplib
+import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,10 +62,18 @@ logger = logging.getLogger(__name__)
 Kind = Message.Kind
 CHANGE_KINDS = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
 CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
-# Longer than any send can take (the send task's hard time limit plus margin):
-# a message still "sending" after this was abandoned by a dead worker.
-SENDING_LEASE = datetime.timedelta(minutes=10)
+# The longest a send is kept alive by renewing its lease: the send task's soft
+# time limit. A send still running after that is taken for hung (the threads
+# pool has no time limits to stop it): its lease runs out and the sweep decides.
+SEND_TIME_LIMIT = datetime.timedelta(seconds=90)
+# Claims made before leases were renewed (no lease_until) lasted this long.
+LEGACY_LEASE = datetime.timedelta(minutes=10)
 MAX_RETRY_DELAY = datetime.timedelta(hours=1)
+
+
+def lease_length() -> datetime.timedelta:
+    """How long a claim holds without renewal (MESSAGES_LEASE_SECONDS)."""
+    return datetime.timedelta(seconds=settings.MESSAGES_LEASE_SECONDS)
 
 
 class PermanentMailError(Exception):
@@ -67,6 +82,10 @@ class PermanentMailError(Exception):
 
 class UncertainDelivery(Exception):
     """The message was handed over (or was being handed over) when sending failed: it may have arrived."""
+
+
+class ClaimLapsed(Exception):
+    """The sender's lease ran out (or the claim was taken back) before the hand-over: it must not send."""
 
 
 # Recording ---------------------------------------------------------------------------------------
@@ -223,14 +242,168 @@ def message_claim(*, message_id: int, now: datetime.datetime) -> Message | None:
     """Claim a due message for sending; None if another worker has it or it is not due.
 
     The conditional UPDATE is the claim: of two workers, exactly one changes
-    the row from pending to sending (prevents sending twice).
+    the row from pending to sending (prevents sending twice). The claim gets a
+    token of its own and a lease of ``lease_length()`` from ``now``; only the
+    holder of that token renews the lease or records the result.
     """
+    token = uuid.uuid4()
     claimed = Message.objects.filter(pk=message_id, status=Message.Status.PENDING, due_at__lte=now).update(
-        status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=Message.Status.SENDING,
+        claimed_at=now,
+        claim_token=token,
+        lease_until=now + lease_length(),
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None
-    return Message.objects.select_related("appointment", "office").get(pk=message_id)
+    return Message.objects.select_related("appointment", "office").filter(pk=message_id, claim_token=token).first()
+
+
+def message_lease_renew(*, message: Message, now: datetime.datetime) -> bool:
+    """Extend the lease of a claim the caller holds to ``now`` + the lease; False if the claim is not its own any more.
+
+    Conditional on the claim's token and on the row still being "sending": a
+    sender whose claim the sweep took back (or another sender holds since)
+    cannot extend it. A renewal after the lease ran out but before the sweep
+    saw it is harmless: nobody else can have claimed a "sending" row, and the
+    sweep's own UPDATE re-checks the lease on the row it finally locks.
+    """
+    return bool(
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING, claim_token=message.claim_token).update(
+            lease_until=now + lease_length()
+        )
+    )
+
+
+class LeaseKeeper:
+    """A send's claim, its lease kept alive (by the process's ``_Renewer``) while the send runs.
+
+    Why the claim cannot lapse while the send might still succeed: the send
+    blocks the worker's thread in socket calls (SMTP, the SMS gateway's HTTP),
+    however long the server makes it wait; each call is bounded by
+    EMAIL_TIMEOUT or SMS_GATEWAY_TIMEOUT, but a conversation of several calls
+    is not. Rather than betting that the timeouts add up to less than the
+    lease, another thread renews the lease whenever a third of it has passed
+    since the last renewal, for as long as the send runs, so renewals may
+    fail or come late several times before the lease ends, and a live send
+    is never taken from its sender: the sweep only takes back rows whose
+    ``lease_until`` has passed. The renewing thread dies with its process, so
+    a killed or crashed worker's claim lapses within one lease.
+
+    Two bounds keep that from turning into "never": renewing stops after
+    ``SEND_TIME_LIMIT`` (a send longer than that is taken for hung; under the
+    prefork pool the task's time limits end it first), and the sender calls
+    ``ensure_held()`` right before the hand-over, so a sender whose lease did
+    run out (renewals failed, the process was frozen) hands nothing over.
+
+    A lapse during the hand-over itself (only after ``SEND_TIME_LIMIT``, or
+    with the database unreachable for two thirds of a lease) costs at most a
+    duplicate of a change, which must arrive at least once anyway; a reminder
+    whose lease lapsed is never sent again (``messages_recover``), so "never
+    twice" does not depend on any timing.
+    """
+
+    def __init__(self, *, message: Message, now: datetime.datetime) -> None:
+        self.message = message
+        self.lease = lease_length()
+        self._now = now
+        self._started = self._renewed = time.monotonic()
+        self._lease_until = message.lease_until or now + self.lease  # as last confirmed
+        self._lost = False
+
+    def __enter__(self) -> "LeaseKeeper":
+        _renewer.add(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # A renewal still on its way changes nothing once the result is written: it needs the row "sending".
+        _renewer.remove(self)
+
+    def clock(self) -> datetime.datetime:
+        """The caller's ``now``, moving on with the time the send has taken."""
+        return self._now + datetime.timedelta(seconds=time.monotonic() - self._started)
+
+    def ensure_held(self) -> None:
+        """Raise ClaimLapsed unless the claim is still this sender's, with a third of a lease to spare."""
+        if self._lost or self.clock() >= self._lease_until - self.lease / 3:
+            raise ClaimLapsed(f"lease until {self._lease_until.isoformat()}, now {self.clock().isoformat()}")
+
+    def renew_if_due(self) -> bool:
+        """Renew once a third of the lease has passed since the last renewal; False when renewing is over."""
+        elapsed = time.monotonic() - self._started
+        if elapsed > SEND_TIME_LIMIT.total_seconds():
+            logger.warning("message %s: still sending after %s; lease no longer renewed", self.message.pk, elapsed)
+            return False
+        if time.monotonic() - self._renewed < self.lease.total_seconds() / 3:
+            return True
+        asked, asked_at = self.clock(), time.monotonic()
+        try:
+            renewed = message_lease_renew(message=self.message, now=asked)
+        except Exception:  # the database is unreachable: another try before the lease ends
+            logger.warning("message %s: could not renew the lease", self.message.pk, exc_info=True)
+            return True
+        if not renewed:
+            self._lost = True
+            logger.warning("message %s: the claim was taken back while sending", self.message.pk)
+            return False
+        self._lease_until, self._renewed = asked + self.lease, asked_at
+        return True
+
+
+class _Renewer:
+    """The one thread per process that renews the leases of the sends in flight in that process.
+
+    One thread, and at most one database connection (taken for each round and
+    given back), however many sends a process runs at once, so the
+    connection budget of a worker (README, "Database connections") grows by
+    one at most. It wakes every sixth of a lease, renews the claims due (a
+    third of a lease after their last renewal: the usual sub-second send is
+    never renewed and costs no query) and ends when no send is left.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._keepers: set[LeaseKeeper] = set()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    def add(self, keeper: LeaseKeeper) -> None:
+        with self._lock:
+            self._keepers.add(keeper)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="message-leases", daemon=True)
+                self._thread.start()
+        self._wake.set()  # a new send's lease may be shorter than the sleep begun for the others
+
+    def remove(self, keeper: LeaseKeeper) -> None:
+        with self._lock:
+            self._keepers.discard(keeper)
+
+    def _run(self) -> None:
+        while True:
+            woken = self._wake.wait(lease_length().total_seconds() / 6)
+            self._wake.clear()
+            with self._lock:
+                keepers = list(self._keepers)
+                if not keepers and not woken:  # a quiet round: end (the next send starts a thread again)
+                    self._thread = None
+                    return
+            try:
+                for keeper in keepers:
+                    if not keeper.renew_if_due():
+                        self.remove(keeper)
+            except Exception:  # never let the thread die while sends rely on it
+                logger.exception("renewing message leases failed")
+            finally:
+                connection.close()  # this thread's connection, back to the pool until the next round
+
+
+_renewer = _Renewer()
+# A forked worker process (Celery's prefork pool) starts with no sends and no renewing thread.
+os.register_at_fork(after_in_child=_renewer._reset)
 
 
 def message_claim_next(*, now: datetime.datetime) -> Message | None:
@@ -265,11 +438,14 @@ def messages_send_due(*, now: datetime.datetime, limit: int = 500, seconds: floa
     messages_recover(now=now)
     handled = 0
     started = time.monotonic()
-    while handled < limit and time.monotonic() - started < seconds:
-        message = message_claim_next(now=now)
+    while handled < limit and (elapsed := time.monotonic() - started) < seconds:
+        # A sweep may run for a minute: each claim's lease starts when it is made,
+        # not when the sweep began (in whole seconds, as leases are counted).
+        at = now + datetime.timedelta(seconds=int(elapsed))
+        message = message_claim_next(now=at)
         if message is None:
             break
-        message_deliver(message=message, now=now)
+        message_deliver(message=message, now=at)
         handled += 1
     return handled
 
@@ -279,8 +455,16 @@ def messages_due_exist(*, now: datetime.datetime) -> bool:
 
 
 def messages_recover(*, now: datetime.datetime) -> int:
-    """Deal with messages whose sender died mid-send (still ``sending`` after the lease)."""
-    stale = Q(status=Message.Status.SENDING, claimed_at__lt=now - SENDING_LEASE)
+    """Deal with messages whose sender stopped renewing its lease (it died, froze or hung past SEND_TIME_LIMIT).
+
+    A lease being renewed is never taken: only rows whose ``lease_until`` has
+    passed match, and the UPDATE re-checks that on each row it locks. The
+    claim's token stays, so a sender that was merely late can still record
+    its result until someone claims the message again (see ``_finish``).
+    """
+    stale = Q(status=Message.Status.SENDING) & (
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True, claimed_at__lt=now - LEGACY_LEASE)
+    )
     # A change must reach the citizen: one more attempt (at worst a duplicate).
     retried = Message.objects.filter(stale, kind__in=CHANGE_KINDS).update(
         status=Message.Status.PENDING, due_at=now, last_error=_interrupted()
@@ -315,7 +499,13 @@ def message_deliver(*, message: Message, now: datetime.datetime) -> Outcome:
         # for a retry): arriving now, it would contradict what the citizen knows.
         return _finish(message, Message.Status.WITHDRAWN, last_error=_("A later change was sent first."))
     try:
-        note = _send(message)
+        with LeaseKeeper(message=message, now=now) as lease:
+            note = _send(message, lease=lease)
+    except ClaimLapsed as error:
+        # Nothing was handed over, so sending again is safe, a reminder too; if
+        # another sender holds the message by now, the write below matches nothing.
+        logger.warning("message %s: lease ran out before the hand-over (%s)", message.pk, error)
+        return _finish(message, Message.Status.PENDING, last_error=_lapsed(), due_at=now)
     except (PermanentMailError, PermanentSmsError) as error:
         # Logged without the text: it may hold the citizen's address.
         logger.warning("message %s failed permanently (%s)", message.pk, type(error).__name__)
@@ -372,34 +562,45 @@ def _retry_or_fail(*, message: Message, now: datetime.datetime, error: str) -> O
 
 
 def _finish(message: Message, status: str, **fields: object) -> Outcome:
-    # Only the claimant writes the result: the row is still "sending" and ours.
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields)
+    # Only the holder of the claim writes the result, matched by the claim's
+    # token rather than by "sending": if the lease ran out and the sweep handed
+    # the row back (or gave a reminder up) but nobody has claimed it since, this
+    # sender's result is still the truth; once another sender claimed it, its
+    # token differs and this write matches nothing.
+    if not Message.objects.filter(pk=message.pk, claim_token=message.claim_token).update(status=status, **fields):
+        logger.warning("message %s: claimed by another sender meanwhile; result %s not recorded", message.pk, status)
     return Outcome(status)
+
+
+def _lapsed() -> str:
+    return _("The claim on this message ran out before it was handed over; it is sent again.")
 
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def _send(message: Message) -> str:
+def _send(message: Message, *, lease: LeaseKeeper) -> str:
     """Send through the message's channel; returns a note for the outbox (empty when there is nothing to say)."""
     appointment = _as_then(message)
     with translation.override(message.language), timezone.override(BERLIN):
         if message.channel == Message.Channel.SMS:
             text = sms_text(message=message, appointment=appointment)
+            lease.ensure_held()
             send_sms(to=message.recipient, text=text)
             return sms_length_reason(sms_length(text))
         email = message_email(message=message, appointment=appointment)
-    _send_email(email)
+    _send_email(email, lease=lease)
     return ""
 
 
-def _send_email(email: EmailMultiAlternatives) -> None:
+def _send_email(email: EmailMultiAlternatives, *, lease: LeaseKeeper) -> None:
     """Send one e-mail, telling apart failures before the hand-over (safe to repeat) from those during it."""
-    connection = get_connection()
-    connection.open()  # connecting and signing in: nothing is handed over if this fails
+    mail_connection = get_connection()
+    mail_connection.open()  # connecting and signing in: nothing is handed over if this fails
     try:
-        email.connection = connection
+        lease.ensure_held()  # the last moment at which not sending is still safe
+        email.connection = mail_connection
         email.send()
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _response in error.recipients.values()]
@@ -410,13 +611,13 @@ def _send_email(email: EmailMultiAlternatives) -> None:
         if error.smtp_code >= 500:
             raise PermanentMailError(f"message refused: {error.smtp_code} {error.smtp_error!r}") from error
         raise  # a 4xx answer: the server said it did not take it
-    except smtplib.SMTPSenderRefused:
-        raise  # refused before the data: nothing was handed over
+    except (smtplib.SMTPSenderRefused, ClaimLapsed):
+        raise  # refused before the data, or not sent at all: nothing was handed over
     except Exception as error:
         # A timeout or a dropped connection while the message was on its way.
         raise UncertainDelivery(_describe(error)) from error
     finally:
-        connection.close()
+        mail_connection.close()
 
 
 def _first_response(error: smtplib.SMTPRecipientsRefused) -> str:

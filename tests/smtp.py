@@ -2,6 +2,7 @@
 
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ class SmtpScript:
     # While cleared, the server takes the message and then keeps the sender waiting (a hung mail server).
     answer: threading.Event = field(default_factory=threading.Event)
     waiting: int = 0
+    # Seconds the server takes to accept the data (a slow mail server that does answer in the end).
+    delay: float = 0.0
 
     def __post_init__(self) -> None:
         self.answer.set()
@@ -43,6 +46,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 body = b""
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     body += chunk
+                if self.script.delay:
+                    self.script.waiting += 1
+                    time.sleep(self.script.delay)
                 if not self.script.answer.is_set():
                     self.script.waiting += 1
                     self.script.answer.wait()

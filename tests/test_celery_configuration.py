@@ -72,3 +72,18 @@ def test_a_task_that_cannot_be_queued_after_commit_is_logged_and_the_change_stan
     assert PublicHoliday.objects.filter(name="Neujahr").exists()
     logged = [record for record in caplog.records if record.levelname == "ERROR" and "on_commit" in record.msg]
     assert len(logged) == 2
+
+
+def test_a_dead_workers_message_is_taken_back_within_a_minute_and_no_task_outlives_its_visibility() -> None:
+    from notifications.services import SEND_TIME_LIMIT
+    from notifications.tasks import send_due_messages, send_message
+
+    # A lease that nobody renews runs out, and the next sweep takes the message back.
+    assert settings.MESSAGES_LEASE_SECONDS + settings.MESSAGES_SWEEP_SECONDS <= 60
+    # Renewals stop when the send task's soft limit would stop the send.
+    assert send_message.soft_time_limit == send_due_messages.soft_time_limit == SEND_TIME_LIMIT.total_seconds()
+    # Redis hands a task to a second worker only after the visibility timeout: longer than any task may run.
+    app.loader.import_default_modules()
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    limits = [task.time_limit or app.conf.task_time_limit for task in app.tasks.values()]
+    assert max(limits) < visibility

@@ -1,11 +1,17 @@
 """The outbox: confirmations, reminders, moves and cancellations by e-mail and SMS, sent once, retried, visible."""
 
 import datetime
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from email import message_from_bytes, policy
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -23,8 +29,9 @@ from booking.services.slots import SlotTaken
 from notifications import sms
 from notifications.models import Message
 from notifications.services import (
-    SENDING_LEASE,
     message_claim,
+    message_deliver,
+    message_lease_renew,
     message_send,
     messages_record,
     messages_retry,
@@ -559,20 +566,169 @@ def test_an_administrator_can_send_a_failed_message_again(office, admin_client) 
 # A worker that died mid-send -----------------------------------------------------------------------
 
 
-def test_after_a_crash_a_change_is_sent_again_but_a_reminder_never(office) -> None:  # type: ignore[no-untyped-def]
+class HandOver(locmem.EmailBackend):
+    """The test backend, running ``during`` while an e-mail is being handed over (a slow or hung mail server)."""
+
+    during: Callable[[], object] = staticmethod(lambda: None)
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        HandOver.during()
+        return super().send_messages(messages)
+
+
+def seconds(n: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=n)
+
+
+def test_a_claim_is_a_lease_of_seconds_that_only_its_holder_renews(office, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MESSAGES_LEASE_SECONDS = 30
+    book(office, at(MONDAY, "09:00"))
+    message = message_claim(message_id=Message.objects.get().pk, now=NOW)
+    assert message is not None and message.lease_until == NOW + seconds(30)
+    assert message_lease_renew(message=message, now=NOW + seconds(20))
+    assert Message.objects.get().lease_until == NOW + seconds(50)
+    stranger = Message(pk=message.pk, claim_token=uuid.uuid4())  # a sender whose claim this is not
+    assert not message_lease_renew(message=stranger, now=NOW + seconds(25))
+    assert Message.objects.get().lease_until == NOW + seconds(50)
+    # Past the first lease, but renewed: the sweep leaves the live send alone.
+    assert messages_send_due(now=NOW + seconds(45)) == 0
+    assert Message.objects.get().status == Status.SENDING
+    assert mail.outbox == []
+
+
+def test_after_a_crash_a_confirmation_goes_out_again_within_seconds_and_a_reminder_never(  # type: ignore[no-untyped-def]
+    office, settings
+) -> None:
+    lease, sweep = settings.MESSAGES_LEASE_SECONDS, settings.MESSAGES_SWEEP_SECONDS
+    assert (lease, sweep) == (30, 10)  # the defaults
     book(office, at(MONDAY, "09:00"), reminders_consent=True)
-    due = at(MONDAY, "09:00") - datetime.timedelta(hours=24)
-    confirmation = message_claim(message_id=Message.objects.get(kind=Kind.CONFIRMATION).pk, now=due)
-    reminder = message_claim(message_id=Message.objects.get(kind=Kind.REMINDER).pk, now=due)
-    assert confirmation is not None and reminder is not None  # ... and then the worker died
-    assert messages_send_due(now=due + SENDING_LEASE - datetime.timedelta(seconds=1)) == 0  # maybe still sending
-    later = due + SENDING_LEASE + datetime.timedelta(seconds=1)
-    assert messages_send_due(now=later) == 1
+    crash = at(MONDAY, "09:00") - datetime.timedelta(hours=24)
+    confirmation = message_claim(message_id=Message.objects.get(kind=Kind.CONFIRMATION).pk, now=crash)
+    reminder = message_claim(message_id=Message.objects.get(kind=Kind.REMINDER).pk, now=crash)
+    assert confirmation is not None and reminder is not None  # ... and then the worker died: nobody renews
+    resent_after = None
+    for tick in range(0, 15 * 60, sweep):  # beat's sweeps after the crash
+        now = crash + seconds(tick)
+        with time_machine.travel(now, tick=False):
+            handled = messages_send_due(now=now)
+        if mail.outbox:
+            resent_after = tick
+            break
+        assert handled == 0  # maybe still sending: not before the lease ran out
+    assert resent_after is not None
+    assert lease < resent_after <= lease + sweep  # 40 s, where it took ten minutes
     assert [email.subject.split(" ")[0] for email in mail.outbox] == ["Ihr"]
     reminder.refresh_from_db()
     assert reminder.status == Status.FAILED
     assert "Nicht noch einmal gesendet" in reminder.last_error
-    assert Message.objects.get(kind=Kind.CONFIRMATION).status == Status.SENT
+    confirmation.refresh_from_db()
+    assert (confirmation.status, confirmation.attempts) == (Status.SENT, 2)
+    messages_send_due(now=crash + datetime.timedelta(hours=1))
+    assert len(mail.outbox) == 1  # the reminder stays given up
+
+
+def test_a_send_whose_lease_ran_out_before_the_hand_over_sends_nothing_and_is_sent_once_later(  # type: ignore[no-untyped-def]
+    office, settings
+) -> None:
+    settings.MESSAGES_LEASE_SECONDS = 30
+    book(office, at(MONDAY, "09:00"), reminders_consent=True)
+    due = at(MONDAY, "09:00") - datetime.timedelta(hours=24)
+    reminder = message_claim(message_id=Message.objects.get(kind=Kind.REMINDER).pk, now=due)
+    assert reminder is not None
+    # The worker froze after the claim and wakes 25 s later, 5 s before its lease ends: too late to hand over.
+    outcome = message_deliver(message=reminder, now=due + seconds(25))
+    assert outcome.status == Status.PENDING
+    assert mail.outbox == []
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.due_at) == (Status.PENDING, due + seconds(25))
+    assert "lief ab, bevor sie übergeben wurde" in reminder.last_error
+    messages_send_due(now=due + seconds(26))
+    messages_send_due(now=due + seconds(60))
+    assert len([email for email in mail.outbox if email.subject.startswith("Erinnerung:")]) == 1
+    assert Message.objects.get(kind=Kind.REMINDER).attempts == 2
+
+
+def test_a_late_sender_keeps_its_result_unless_another_sender_claimed_the_message_meanwhile(  # type: ignore[no-untyped-def]
+    office, settings
+) -> None:
+    settings.MESSAGES_LEASE_SECONDS = 30
+    settings.EMAIL_BACKEND = "tests.test_messages.HandOver"
+    book(office, at(MONDAY, "09:00"))
+    message = message_claim(message_id=Message.objects.get().pk, now=NOW)
+    # The hand-over hangs past the lease; the sweep hands the confirmation back, nobody takes it yet.
+    HandOver.during = staticmethod(lambda: messages_send_due(now=NOW + seconds(31), limit=0))
+    try:
+        assert message_deliver(message=message, now=NOW).status == Status.SENT
+    finally:
+        HandOver.during = staticmethod(lambda: None)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 1)  # the late result stands: no second copy
+    assert messages_send_due(now=NOW + seconds(60)) == 0
+
+    # Once another sender has claimed it, the late sender's result must not overwrite that claim.
+    Message.objects.filter(pk=message.pk).update(status=Status.PENDING, sent_at=None)
+    first = message_claim(message_id=message.pk, now=NOW + seconds(60))
+    second: list[Message | None] = []
+
+    def taken_over() -> None:
+        messages_send_due(now=NOW + seconds(91), limit=0)
+        second.append(message_claim(message_id=message.pk, now=NOW + seconds(91)))
+
+    HandOver.during = staticmethod(taken_over)
+    try:
+        message_deliver(message=first, now=NOW + seconds(60))
+    finally:
+        HandOver.during = staticmethod(lambda: None)
+    message.refresh_from_db()
+    assert second[0] is not None and message.claim_token == second[0].claim_token
+    assert (message.status, message.attempts) == (Status.SENDING, 3)  # the second sender's, untouched
+    assert message_deliver(message=second[0], now=NOW + seconds(91)).status == Status.SENT
+    assert len(mail.outbox) == 3  # a change may arrive twice, never not at all
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_send_slower_than_its_lease_is_renewed_and_never_taken_by_a_sweep(office, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MESSAGES_LEASE_SECONDS = 3  # renewed every second
+    settings.EMAIL_BACKEND = "tests.test_messages.HandOver"
+    book(office, at(MONDAY, "09:00"))
+    Message.objects.update(status=Status.PENDING, attempts=0, sent_at=None)  # eager Celery sent it at commit
+    mail.outbox.clear()
+    message = Message.objects.get()
+    started = time.monotonic()
+
+    def clock() -> datetime.datetime:  # one clock for the sender and the sweeps, starting at NOW
+        return NOW + seconds(time.monotonic() - started)
+
+    sending = threading.Event()
+    HandOver.during = staticmethod(lambda: (sending.set(), time.sleep(6)))  # twice the lease
+    stop = threading.Event()
+    sweeps: list[int] = []
+
+    def sweeper() -> None:
+        try:
+            sending.wait(10)
+            while not stop.is_set():
+                sweeps.append(messages_send_due(now=clock()))
+                time.sleep(0.3)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=sweeper)
+    thread.start()
+    try:
+        outcome = message_send(message_id=message.pk, now=clock())
+    finally:
+        stop.set()
+        thread.join()
+        HandOver.during = staticmethod(lambda: None)
+    assert sum(sweeps) == 0  # no sweep took the message
+    assert len(mail.outbox) == 1
+    assert outcome is not None and outcome.status == Status.SENT
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Status.SENT, 1)
+    assert message.lease_until > message.claimed_at + seconds(5)  # renewed while the mail server took its time
+    assert len(sweeps) > 10  # and they did run meanwhile
 
 
 # Pages ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from booking.models import Appointment
 from booking.needs import needs_from_param
 from booking.services.appointments import Contact, appointment_book
 from notifications.models import Message
-from notifications.services import SENDING_LEASE, message_send
+from notifications.services import message_send
 from tests import realstack
 from tests.factories import bookable_office, offer
 from tests.smtp import SmtpScript, smtp_server
@@ -215,26 +215,34 @@ def test_parallel_senders_on_postgresql_claim_a_message_once(office, day) -> Non
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
-def test_a_worker_killed_while_sending_loses_no_confirmation_and_sends_no_reminder_twice(  # type: ignore[no-untyped-def]
-    office, day, queue, tmp_path: Path
-) -> None:
-    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN)
+def booked_with_both_messages_due(office, day: datetime.date) -> tuple[Message, Message]:  # type: ignore[no-untyped-def]
     appointment_book(
         office=office,
-        start=start,
+        start=datetime.datetime.combine(day, datetime.time(10), tzinfo=BERLIN),
         needs=needs_from_param("personalausweis"),
         contact=Contact(name="Erika Mustermann", email="erika@example.org", reminders_consent=True),
         now=timezone.now(),
     )
     # Both due now and unsent (this process's eager Celery already sent the confirmation at commit).
     Message.objects.update(status=Message.Status.PENDING, attempts=0, sent_at=None, due_at=timezone.now())
-    confirmation = Message.objects.get(kind=Message.Kind.CONFIRMATION)
-    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
-    script = SmtpScript()
-    script.answer.clear()  # the mail server takes the data and hangs
+    return Message.objects.get(kind=Message.Kind.CONFIRMATION), Message.objects.get(kind=Message.Kind.REMINDER)
+
+
+def queue_sends(env: dict[str, str], queue: str, *messages: Message) -> None:
     from buergerservice.celery import app
 
+    with app.connection_for_write(env["REDIS_URL"]) as broker:
+        for message in messages:
+            app.send_task("notifications.tasks.send_message", args=[message.pk], connection=broker, queue=queue)
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_worker_killed_while_sending_loses_no_confirmation_and_sends_no_reminder_twice(  # type: ignore[no-untyped-def]
+    office, day, queue, tmp_path: Path
+) -> None:
+    confirmation, reminder = booked_with_both_messages_due(office, day)
+    script = SmtpScript()
+    script.answer.clear()  # the mail server takes the data and hangs
     with smtp_server(script) as port:
         env = realstack.environment(
             tmp_path,
@@ -243,26 +251,73 @@ def test_a_worker_killed_while_sending_loses_no_confirmation_and_sends_no_remind
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(port),
             EMAIL_TIMEOUT="120",
+            # The production defaults: how late a confirmation is after a crash.
+            MESSAGES_LEASE_SECONDS="30",
+            MESSAGES_SWEEP_SECONDS="10",
         )
         with realstack.celery_worker(env, "doomed", log=tmp_path / "doomed.log") as worker:
-            with app.connection_for_write(env["REDIS_URL"]) as broker:
-                for message in (confirmation, reminder):
-                    app.send_task("notifications.tasks.send_message", args=[message.pk], connection=broker, queue=queue)
+            queue_sends(env, queue, confirmation, reminder)
             realstack.wait_until(lambda: script.waiting == 2, timeout=60, what="both sends to hang")
             os.kill(worker.pid, signal.SIGKILL)
+            killed = time.monotonic()
             worker.wait()
         assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENDING}
-        # Ten minutes pass (the lease): the next sweep decides.
-        Message.objects.update(claimed_at=timezone.now() - SENDING_LEASE - datetime.timedelta(seconds=1))
-        script.answer.set()
+        script.answer.set()  # the hung connections end; the next sends get answers
         with realstack.celery_worker(env, "next", beat=True, log=tmp_path / "next.log"):
             realstack.wait_until(
                 lambda: Message.objects.get(pk=confirmation.pk).status == Message.Status.SENT,
-                timeout=60,
+                timeout=90,
                 what="the confirmation to be sent again",
             )
+            delay = time.monotonic() - killed
+            realstack.wait_until(
+                lambda: Message.objects.get(pk=reminder.pk).status != Message.Status.SENDING,
+                timeout=30,
+                what="the sweep to decide on the reminder",
+            )
+    print(f"kill to delivery of the confirmation: {delay:.1f} s")  # noqa: T201 - the figure for the report
+    assert delay < 60  # a lease (30 s) and a sweep (10 s) after the kill, plus the new worker's start
     assert len(script.received) == 1  # the confirmation; the reminder is not risked twice
     reminder.refresh_from_db()
     assert reminder.status == Message.Status.FAILED
     assert "unterbrochen" in reminder.last_error
     assert Message.objects.get(pk=confirmation.pk).attempts == 2
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_live_send_slower_than_its_lease_is_not_taken_over_by_another_worker(  # type: ignore[no-untyped-def]
+    office, day, queue, tmp_path: Path
+) -> None:
+    confirmation, reminder = booked_with_both_messages_due(office, day)
+    script = SmtpScript(delay=9)  # three leases: slow, but it answers
+    with smtp_server(script) as port:
+        env = realstack.environment(
+            tmp_path,
+            queue=queue,
+            EMAIL_BACKEND="smtp",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(port),
+            MESSAGES_LEASE_SECONDS="3",  # renewed every second; beat sweeps every second (realstack's default)
+        )
+        with (
+            realstack.celery_worker(env, "slow", log=tmp_path / "slow.log"),
+            realstack.celery_worker(env, "other", beat=True, log=tmp_path / "other.log"),
+        ):
+            for name in ("slow", "other"):
+                realstack.wait_until(
+                    lambda name=name: "ready." in (tmp_path / f"{name}.log").read_text(),
+                    timeout=60,
+                    what=f"worker {name}",
+                )
+            queue_sends(env, queue, confirmation, reminder)
+            realstack.wait_until(lambda: script.waiting == 2, timeout=60, what="both sends to reach the data")
+            time.sleep(6)  # two leases: without renewals beat's sweep would have taken both back by now
+            assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENDING}
+            realstack.wait_until(
+                lambda: set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT},
+                timeout=30,
+                what="both to be sent",
+            )
+        assert "send_due_messages" in (tmp_path / "other.log").read_text()  # the sweeps ran meanwhile
+    assert len(script.received) == 2  # each once
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}
