@@ -226,3 +226,20 @@ def test_the_clerk_s_move_page_and_day_list_tell_the_two_02_30_apart(client: Cli
     assert appointment.start == FIRST_0230
     day = client.get("/staff/desk/nacht/", {"date": AUTUMN.isoformat()}).content.decode()
     assert "02:30 (MESZ)" in day and "02:30 (MEZ)" in day
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_the_services_book_a_berlin_time_of_the_repeated_hour_for_its_elapsed_minutes(
+    office: Office, fold: int
+) -> None:
+    """A start given on Berlin's clock (fold 1: the second 02:55) ends 5 real minutes later, not an hour early."""
+    start = datetime.datetime(2026, 10, 25, 2, 55, tzinfo=BERLIN, fold=fold)
+    appointment = appointment_book(
+        office=office,
+        start=start,
+        needs=needs_from_param("abholung"),
+        contact=Contact(name="Erika Mustermann", email="erika@example.org"),
+        now=NOW,
+    )
+    assert appointment.start == start.astimezone(UTC)
+    assert appointment.end - appointment.start == STEP

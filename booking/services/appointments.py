@@ -117,6 +117,7 @@ def hold_place(
     """
     minutes = office_needs_minutes(office=office, needs=needs)
     check_start(office=office, start=start, now=now, channel=channel)
+    start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
     ranges = [(office.pk, start, end)]
     if replacing is not None:
@@ -263,6 +264,7 @@ def appointment_book(
     """
     durations = office_durations(office=office, needs=needs)
     minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
+    start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
     email = contact.email.strip().lower()
     with transaction.atomic():
@@ -391,6 +393,7 @@ def appointment_move(
     """
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingError(_("This appointment is cancelled and cannot be moved."))
+    start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     _refuse_after_arrival(appointment)
     holds_units = appointment.status == Appointment.Status.BOOKED
     if holds_units and appointment.start <= now:
