@@ -57,9 +57,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every error under /api/ is JSON, also those of the middleware below it.
+    "buergerservice.api_errors.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "buergerservice.middleware.ContentSecurityPolicyMiddleware",
     "buergerservice.privacy_headers.PrivacyHeadersMiddleware",  # no-store on personal pages, Permissions-Policy
+    # Before the session is read and any view runs: input no query may carry (NUL), non-JSON API bodies.
+    "buergerservice.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

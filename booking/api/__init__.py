@@ -14,7 +14,11 @@ of Accept-Language:
 - 409 ``{"detail": msg}`` for a conflict with what is there now: the time was
   just taken (then with ``nearest``, the free starts closest to it), the
   appointment is already cancelled or has begun, the hold ran out.
-Unknown tokens are 404 ``{"detail": msg}``.
+Unknown tokens are 404 ``{"detail": msg}``. Every error is JSON, also an unknown
+address, a wrong method or a server error (buergerservice.api_errors). A body
+must be ``application/json`` (415 otherwise: a cross-site form cannot post
+one without CORS), and parse (400); a NUL character anywhere is refused
+before an endpoint runs (buergerservice.input_guard).
 """
 
 from collections.abc import Callable
@@ -28,6 +32,7 @@ from ninja.operation import Operation
 
 from booking.api.endpoints import router
 from booking.api.errors import install_error_handlers
+from booking.api.openapi import declare_common_answers
 from desk.api import router as staff_router
 from tickets.api import router as status_router
 
@@ -36,6 +41,10 @@ class BookingAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         """The endpoint's function name (create_appointment), not its module path: for generated clients."""
         return operation.view_func.__name__
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """Ninja's schema plus the answers given before an endpoint runs (booking.api.openapi)."""
+        return declare_common_answers(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
 
 
 api = BookingAPI(

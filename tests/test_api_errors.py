@@ -1,0 +1,145 @@
+"""The API answers every error as JSON, refuses bodies that are not application/json, and its schema says so."""
+
+import datetime
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from booking.grid import BERLIN
+from booking.models import Appointment, Hold
+from tests.factories import bookable_office, clerk_at, offer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def office():  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    office = bookable_office(first=today, last=today + datetime.timedelta(days=14), slug="mitte")
+    offer(office, "personalausweis", 15)
+    return office
+
+
+def _start() -> str:
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(9), tzinfo=BERLIN).isoformat()
+
+
+def _booking() -> dict:
+    return {
+        "office": "mitte",
+        "start": _start(),
+        "services": [{"service": "personalausweis", "persons": 1}],
+        "name": "Erika Mustermann",
+        "email": "erika@example.org",
+    }
+
+
+def _is_json_error(response) -> bool:  # type: ignore[no-untyped-def]
+    return response["Content-Type"] == "application/json" and isinstance(response.json()["detail"], str | list)
+
+
+# Errors are JSON
+
+
+@pytest.mark.parametrize("url", ["/api/v1/nope", "/api/v1/", "/api/v1/holds/", "/api/v2/services"])
+def test_an_unknown_api_address_is_a_json_404(client, url):
+    response = client.get(url, headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert _is_json_error(response)
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_wrong_method_is_a_json_405_with_the_allowed_ones(client):
+    response = client.put("/api/v1/holds", "{}", content_type="application/json", headers={"Accept-Language": "de"})
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Diese Methode ist hier nicht erlaubt."}
+    assert response["Allow"] == "POST"
+
+
+def test_an_unexpected_exception_is_a_json_500(office, monkeypatch):
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("booking.api.endpoints.public_services", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/v1/services", headers={"Accept-Language": "en"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error. Please try again in a few minutes."}
+
+
+def test_pages_keep_their_html_errors_and_the_docs_stay_html(client):
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]
+    assert "text/html" in client.get("/api/v1/docs")["Content-Type"]
+
+
+# Bodies are JSON
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_booking_sent_as_anything_but_json_is_415_and_books_nothing(office, content_type):
+    # What a cross-site form can send without a CORS preflight, from a browser with no CSRF protection to help.
+    client = Client(enforce_csrf_checks=True)
+    body = json.dumps(_booking())
+    if content_type == "multipart/form-data":
+        response = client.post("/api/v1/appointments", {"payload": body})
+    elif content_type == "application/x-www-form-urlencoded":
+        response = client.post("/api/v1/appointments", f"payload={body}", content_type=content_type)
+    else:
+        response = client.post("/api/v1/appointments", body, content_type=content_type)
+    assert response.status_code == 415
+    assert _is_json_error(response)
+    assert not Appointment.objects.exists()
+
+
+def test_a_hold_and_a_move_sent_as_text_are_415(client, office):
+    body = json.dumps({"office": "mitte", "start": _start(), "services": [{"service": "personalausweis"}]})
+    assert client.post("/api/v1/holds", body, content_type="text/plain").status_code == 415
+    assert not Hold.objects.exists()
+    booked = client.post("/api/v1/appointments", json.dumps(_booking()), content_type="application/json")
+    token = booked.json()["manage_token"]
+    move = json.dumps({"start": _start()})
+    moved = client.post(f"/api/v1/appointments/{token}/move", move, content_type="text/plain")
+    assert moved.status_code == 415
+
+
+def test_a_staff_step_sent_as_text_is_415(client, office):
+    client.force_login(clerk_at(office))
+    response = client.post("/api/v1/staff/appointments/1/call", '{"counter": 1}', content_type="text/plain")
+    assert response.status_code == 415
+
+
+def test_json_with_a_charset_is_json(client, office):
+    body = json.dumps(_booking())
+    response = client.post("/api/v1/appointments", body, content_type="application/json; charset=utf-8")
+    assert response.status_code == 201
+
+
+def test_a_body_that_is_not_json_is_a_translated_400(client, office):
+    german = {"Accept-Language": "de"}
+    response = client.post("/api/v1/holds", "{office:", content_type="application/json", headers=german)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Der Inhalt ist kein gültiges JSON."}
+
+
+# The schema tells the truth
+
+
+def test_the_schema_declares_what_the_guard_and_the_staff_session_answer(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            declared = set(operation["responses"])
+            assert "422" in declared, (method, path)
+            if method in {"post", "delete"}:
+                assert {"400", "415"} <= declared, (method, path)
+            if "{" in path:
+                assert "404" in declared, (method, path)
+            if path.startswith("/api/v1/staff/"):
+                assert {"401", "403"} <= declared, (method, path)
+    assert "415" not in paths["/api/v1/services"]["get"]["responses"]
+    assert "401" not in paths["/api/v1/holds"]["post"]["responses"]
