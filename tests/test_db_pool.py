@@ -98,6 +98,8 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         "WEB_THREADS": str(THREADS),
         "DATABASE_POOL_MAX_SIZE": str(POOL_MAX),
     }
+    # Earlier tests' threads leave idle connections in this process's pool: close it, so the count starts small.
+    connection.close_pool()
     connection.ensure_connection()
     dsn = f"host={host} port={port} user={user} dbname=postgres"
     own = _server_connections(dsn, database)  # the test process's own (its connection, its pool's idle ones)
