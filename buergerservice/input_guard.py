@@ -10,6 +10,7 @@ this middleware refuses it once, early (before the session is read):
 - in a query parameter, a form field or a string (or key) of a JSON body: 400
   with a short page in the page's language, under /api/ the API's 422
   ``{"detail": [{"type", "loc", "msg"}]}`` naming the field;
+- in a request header (a User-Agent the sign-in lockout stores): as a field;
 - in a cookie: the cookie is dropped (the visitor cannot easily fix it; a
   fresh session is the kind answer).
 
@@ -76,6 +77,14 @@ def _first_bad_field(data: Any) -> str | None:
     return None
 
 
+def _first_bad_header(request: HttpRequest) -> str | None:
+    """The first request header (but the cookies, dropped instead) holding a character that cannot be stored."""
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and key != "HTTP_COOKIE" and isinstance(value, str) and unstorable(value):
+            return key[5:].lower().replace("_", "-")
+    return None
+
+
 def _media_type(request: HttpRequest) -> str:
     return request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
 
@@ -113,6 +122,9 @@ class InputGuardMiddleware:
             if api:
                 return JsonResponse({"detail": _("Not found.")}, status=404)
             return render(request, "404.html", status=404)
+        header = _first_bad_header(request)
+        if header is not None:  # e.g. a User-Agent the sign-in lockout would store
+            return self._bad_field(request, ["header", header], api=api)
         field = _first_bad_field(request.GET)
         if field is not None:
             return self._bad_field(request, ["query", field], api=api)

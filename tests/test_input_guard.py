@@ -143,3 +143,13 @@ def test_a_cookie_holding_a_nul_is_dropped_not_looked_up(office):
 def test_clean_input_passes_the_guard(client, office):
     assert client.get("/book/?services=personalausweis").status_code == 200
     assert _post_json(client, "/api/v1/appointments", _booking(name="Zoë Ødegård")).status_code == 201
+
+
+def test_a_nul_in_a_request_header_is_refused_before_the_sign_in_lockout_stores_it(client, office):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/staff/login/", {"username": "clerk", "password": "wrong"}, headers={"user-agent": "Mozilla\x00/5.0"}
+    )
+    assert response.status_code == 400
+    assert "unzulässiges Zeichen" in response.content.decode()
+    api = client.get("/api/v1/services", headers={"accept-language": "en", "x-anything": "a\x00b"})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["header", "x-anything"]
