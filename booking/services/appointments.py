@@ -348,12 +348,8 @@ def appointment_cancel(
     The citizen is told in the same transaction (through the outbox), with
     ``reason`` when the office cancels.
     """
-    if appointment.status == Appointment.Status.CANCELLED:
-        raise BookingError(ALREADY_CANCELLED)
-    _refuse_after_arrival(appointment)
+    _check_change(appointment=appointment, change=Change.CANCEL, now=now)
     holds_units = appointment.status == Appointment.Status.BOOKED
-    if holds_units and appointment.start <= now:
-        raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
     if holds_units:
         slots_lock([(appointment.office_id, appointment.start, appointment.end)])
     # Under the slots' locks, before giving anything back: a second click finds it cancelled and changes nothing.
@@ -368,9 +364,45 @@ def appointment_cancel(
     return locked
 
 
-def _refuse_after_arrival(appointment: Appointment) -> None:
+class Change:
+    """What a citizen or the office may still do to an appointment (``appointment_changes_allowed``)."""
+
+    CANCEL = "cancel"
+    MOVE = "move"
+
+
+def _check_change(*, appointment: Appointment, change: str, now: datetime.datetime) -> None:
+    """The one rule for cancelling and moving: raises BookingError when ``change`` is no longer allowed.
+
+    Cancelled: never again. Once the citizen has arrived: no more (the desk's
+    visit has begun). A booked appointment: only before its start; one to
+    rebook (its units are already free): at any time.
+    """
+    if appointment.status == Appointment.Status.CANCELLED:
+        if change == Change.CANCEL:
+            raise BookingError(ALREADY_CANCELLED)
+        raise BookingError(_("This appointment is cancelled and cannot be moved."))
     if appointment.visit != Appointment.Visit.EXPECTED:
         raise BookingError(_("The citizen has already arrived: this appointment can no longer be changed."))
+    if appointment.status == Appointment.Status.BOOKED and appointment.start <= now:
+        if change == Change.CANCEL:
+            raise BookingError(_("This appointment has already begun and can no longer be cancelled."))
+        raise BookingError(_("This appointment has already begun and can no longer be moved."))
+
+
+def appointment_changes_allowed(*, appointment: Appointment, now: datetime.datetime) -> frozenset[str]:
+    """The changes (``Change``) the rules allow now: what the manage page, the desk and the API offer.
+
+    The services check the same rule again, under the row's lock.
+    """
+    allowed = set()
+    for change in (Change.CANCEL, Change.MOVE):
+        try:
+            _check_change(appointment=appointment, change=change, now=now)
+        except BookingError:
+            continue
+        allowed.add(change)
+    return frozenset(allowed)
 
 
 @transaction.atomic
@@ -391,13 +423,9 @@ def appointment_move(
     ``office`` (the office rebooking after a loss of capacity) the time is
     that office's for the needs; ``reason`` goes into the citizen's message.
     """
-    if appointment.status == Appointment.Status.CANCELLED:
-        raise BookingError(_("This appointment is cancelled and cannot be moved."))
+    _check_change(appointment=appointment, change=Change.MOVE, now=now)
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
-    _refuse_after_arrival(appointment)
     holds_units = appointment.status == Appointment.Status.BOOKED
-    if holds_units and appointment.start <= now:
-        raise BookingError(_("This appointment has already begun and can no longer be moved."))
     if office is not None and office.pk != appointment.office_id:
         if hold_token:
             raise BookingError(_("The reserved time does not match this booking."), field="hold")

@@ -28,10 +28,12 @@ from booking.models import Appointment, Hold
 from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
 from booking.selectors import free_starts, nearest_free_starts, offices_by_earliest
 from booking.services.appointments import (
+    Change,
     Contact,
     HoldAlreadyBooked,
     appointment_book,
     appointment_cancel,
+    appointment_changes_allowed,
     appointment_from_hold,
     appointment_move,
     hold_extend,
@@ -400,7 +402,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             "chosen": chosen,
             "what_to_bring": what_to_bring(chosen),
             "just_booked": just_booked,
-            "changeable": appointment.status != Appointment.Status.CANCELLED and appointment.start > now,
+            "changes": appointment_changes_allowed(appointment=appointment, now=now),
             "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
         },
     )
@@ -443,7 +445,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def move(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
-    if appointment.status == Appointment.Status.CANCELLED or appointment.start <= timezone.now():
+    if Change.MOVE not in appointment_changes_allowed(appointment=appointment, now=timezone.now()):
         messages.error(request, _("This appointment can no longer be moved."))
         return redirect("booking:manage", token=token)
     lost = None

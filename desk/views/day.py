@@ -25,6 +25,7 @@ from booking.days import invalid_day_message
 from booking.grid import BERLIN, is_ambiguous
 from booking.models import Appointment
 from booking.selectors import free_starts
+from booking.services.appointments import Change, appointment_changes_allowed
 from booking.services.slots import BookingError
 from desk.forms.day import CancelForm, CounterForm, DayFilterForm, MoveDayForm, MoveForm, NoteForm
 from desk.models import AuditEntry
@@ -252,10 +253,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _changeable(appointment: Appointment, now: datetime.datetime) -> bool:
-    """Whether the office can still move or cancel it (booking.services has the last word)."""
-    if appointment.status == Appointment.Status.CANCELLED or appointment.visit != Appointment.Visit.EXPECTED:
-        return False
-    return appointment.status == Appointment.Status.NEEDS_REBOOKING or appointment.start > now
+    """Whether the office can still move it (and so cancel it): booking.services' one rule."""
+    return Change.MOVE in appointment_changes_allowed(appointment=appointment, now=now)
 
 
 @dataclass
