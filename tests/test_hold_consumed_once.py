@@ -161,4 +161,6 @@ def test_a_hold_that_ran_out_without_a_booking_still_says_it_is_gone(client: Cli
     hold = hold_via_web(client)
     frozen.shift(datetime.timedelta(hours=1))
     response = client.get(f"/book/hold/{hold.token}/check/")
-    assert response.status_code == 410 and "Diese reservierte Zeit ist nicht mehr verfügbar" in response.content.decode()
+    assert (
+        response.status_code == 410 and "Diese reservierte Zeit ist nicht mehr verfügbar" in response.content.decode()
+    )
