@@ -18,7 +18,7 @@ Under /api/ it also refuses a body that is not ``application/json`` with
 415: a cross-site form may post text/plain, urlencoded or multipart without a
 CORS preflight, so reading any body as JSON let every web page place holds and
 bookings from its visitors' browsers. A JSON body that does not parse is 400.
-booking.api.openapi declares these answers in the schema.
+buergerservice.openapi declares these answers in the schema.
 """
 
 import json

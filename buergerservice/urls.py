@@ -2,8 +2,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from booking.api import api
 from buergerservice import views
+from buergerservice.api import api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

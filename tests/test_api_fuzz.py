@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from booking.api import api
 from booking.grid import BERLIN
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book, hold_place
+from buergerservice.api import api
 from offices.models import Service
 from tests.factories import bookable_office, clerk_at, offer
 

@@ -177,7 +177,7 @@ def test_every_staff_url_is_in_this_file() -> None:
 
 
 def test_every_staff_api_endpoint_is_in_this_file() -> None:
-    from booking.api import api
+    from buergerservice.api import api
 
     schema = api.get_openapi_schema()
     staff = {
