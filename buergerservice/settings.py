@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "notifications",
     "desk",
     "tickets",
+    "demo",
     # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
     "axes",
 ]

@@ -35,7 +35,7 @@ def test_running_it_twice_changes_nothing() -> None:
 
 def test_the_first_office_has_a_day_of_phone_bookings_for_the_clerks_desk() -> None:
     from booking.models import Appointment
-    from offices.demo.seed import DESK_DAY_NAMES
+    from demo.seed import DESK_DAY_NAMES
 
     seed()
     appointments = list(Appointment.objects.order_by("start"))

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from offices.demo import ADMIN_USERNAME, CITY, seed_demo
+from demo.city import ADMIN_USERNAME, CITY
+from demo.seed import seed_demo
 
 
 class Command(BaseCommand):

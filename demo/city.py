@@ -6,7 +6,7 @@ German first, English second in every ``Text`` pair. ``seed.py`` writes these ta
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from offices.demo.catalogue import (
+from demo.catalogue import (
     CITIZEN_SERVICES,
     CIVIL_REGISTRY_SERVICES,
     IMMIGRATION_SERVICES,

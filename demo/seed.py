@@ -21,8 +21,8 @@ from booking.models import Appointment, Slot
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book
 from booking.services.slots import BookingError, capacity_refresh
-from offices.demo.catalogue import CATEGORIES, SERVICES, Text
-from offices.demo.city import (
+from demo.catalogue import CATEGORIES, SERVICES, Text
+from demo.city import (
     ABSENCES,
     ADMIN_EMAIL,
     ADMIN_LOGIN_FILE,
