@@ -204,6 +204,7 @@ STAFF_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("STAFF_LOGIN_ADDRESS_FAILURE_LIMIT",
 # Behind this many reverse proxies the client's address is taken from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "buergerservice.signin.client_address"
+AXES_USERNAME_CALLABLE = "buergerservice.signin.client_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "booking.views.staff.locked_out"
 AXES_VERBOSE = False

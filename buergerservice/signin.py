@@ -66,3 +66,21 @@ def client_address(request: HttpRequest) -> str | None:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR")
+
+
+USERNAME_STORED_LENGTH = 150  # Django's user name length; axes's column holds 255, a longer name was a 500
+
+
+def client_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The user name a sign-in tried (AXES_USERNAME_CALLABLE), cut to what a user name can be.
+
+    As axes's own lookup (credentials first, else the posted form), but no
+    longer than Django's user names: a name typed longer than any user's is
+    counted and locked as its first 150 characters instead of failing the
+    insert of the attempt.
+    """
+    if credentials:
+        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+    else:
+        username = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
+    return username[:USERNAME_STORED_LENGTH] if isinstance(username, str) else username

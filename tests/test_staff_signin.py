@@ -150,3 +150,15 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts_not_the_proxys(worl
         spoofed = at_address(proxy, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.66")
         assert not sign_in(spoofed, "clerk-a")
         assert sign_in(at_address(proxy, HTTP_X_FORWARDED_FOR="198.51.100.7"), "clerk-a")
+
+
+@pytest.mark.parametrize("url", ["booking:staff-login", "admin:login"])
+def test_a_user_name_longer_than_any_is_refused_and_counted_not_a_server_error(client: Client, world, url) -> None:  # type: ignore[no-untyped-def]
+    """axes stores the attempt's user name in 255 characters: a longer one failed the insert on PostgreSQL."""
+    long_name = "u" * 300
+    with time_machine.travel(at("08:00"), tick=False):
+        for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+            response = client.post(reverse(url), {"username": long_name, "password": "x"})
+            assert response.status_code == 200
+        response = client.post(reverse(url), {"username": long_name, "password": "x"})
+    assert response.status_code == 429  # counted as its first 150 characters, and locked like any other
