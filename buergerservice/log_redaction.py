@@ -33,7 +33,8 @@ SECRET_PATH = re.compile(
       | ticket                   # /kiosk/<key>/ticket/<ticket token>/
       | api/v1/appointments      # /api/v1/appointments/<manage token>[/move]
       | api/v1/holds             # /api/v1/holds/<hold token>[/extend]
-      | staff/desk/[^/\s?#]+/book(?!/time/)  # /staff/desk/<office>/book/<hold token>/ (not .../book/time/)
+      | staff/desk/[^?#"'<>]*?/book(?!/time/)  # /staff/desk/<office>/book/<hold token>/ (not .../book/time/);
+                                              # the office part as typed: spaces or slashes in it still match
     )/)
     (?P<secret>[^/\s?#"'<>]+)
     """,

@@ -404,7 +404,11 @@ _REDACTED_LOGGERS = ("django.request", "django.security.csrf", "django.security.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "buergerservice.log_redaction.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "buergerservice.log_redaction.RedactSecretsFilter"},
+        # A foreign Host header or an oversized body is the client's doing: WARNING, not ERROR.
+        "suspicious_as_warning": {"()": "buergerservice.log_levels.SuspiciousRequestsAsWarningsFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "buergerservice.log_redaction.RedactingFormatter",
@@ -418,7 +422,7 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["suspicious_as_warning"]},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "loggers": {

@@ -124,6 +124,13 @@ def test_the_desk_hold_token_is_redacted_but_its_time_step_stays_readable() -> N
     assert redact("/staff/desk/mitte/book/time/?services=x") == "/staff/desk/mitte/book/time/?services=x"
 
 
+@pytest.mark.parametrize("office", [" ", "a b", "..", "a/b", "%20"])
+def test_the_desk_hold_token_is_redacted_whatever_the_office_part_holds(office: str) -> None:
+    """Not Found: /staff/desk/ /book/<token>/ kept the token when the office part had a space."""
+    line = f"Not Found: /staff/desk/{office}/book/{SECRET}/"
+    assert SECRET not in redact(line) and redact(line).endswith(f"/book/{REDACTED}/")
+
+
 def test_addresses_without_a_secret_are_left_as_they_are() -> None:
     for line in [
         "GET /status/mitte/ HTTP/1.1",
