@@ -26,7 +26,7 @@ _MESSAGES = {
     405: gettext_lazy("Method not allowed."),
     500: gettext_lazy("Server error. Please try again in a few minutes."),
 }
-_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+_BODY_HEADERS = {"content-type", "content-length", "content-language"}  # the new body has its own
 
 
 def _is_json(response: HttpResponse) -> bool:
@@ -55,9 +55,9 @@ class ApiErrorsAsJsonMiddleware:
         language = translation.get_language_from_request(request)
         with translation.override(language):
             replaced = JsonResponse({"detail": error_message(response.status_code)}, status=response.status_code)
-        for header in _KEPT_HEADERS:
-            if header in response.headers:
-                replaced.headers[header] = response.headers[header]
+        for header, value in response.headers.items():  # Allow, no-store, the security headers: all but the body's
+            if header.lower() not in _BODY_HEADERS:
+                replaced.headers[header] = value
         replaced.headers["Content-Language"] = language
         patch_vary_headers(replaced, ["Accept-Language"])
         return replaced

@@ -27,7 +27,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -35,6 +37,7 @@ from django.utils.translation import gettext as _
 API_PREFIX = "/api/"
 JSON_TYPE = "application/json"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # NUL: PostgreSQL's text types cannot hold it. Surrogates: no UTF-8 encoding exists for them alone.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -75,6 +78,14 @@ def _first_bad_field(data: Any) -> str | None:
         if unstorable(key) or any(isinstance(value, str) and unstorable(value) for value in values):
             return key
     return None
+
+
+def _form_or_none(request: HttpRequest) -> Any:
+    """The posted form, or None when Django cannot read it (another charset than UTF-8, a broken multipart)."""
+    try:
+        return request.POST
+    except (BadRequest, SuspiciousOperation, MultiPartParserError):
+        return None
 
 
 def _first_bad_header(request: HttpRequest) -> str | None:
@@ -128,10 +139,15 @@ class InputGuardMiddleware:
         field = _first_bad_field(request.GET)
         if field is not None:
             return self._bad_field(request, ["query", field], api=api)
+        if request.method not in BODY_METHODS:  # a GET's body is never read: not refused either
+            return None
         if api:
             return self._api_body_refusal(request)
         if request.method == "POST" and _media_type(request) in FORM_TYPES:
-            field = _first_bad_field(request.POST)
+            form = _form_or_none(request)
+            if form is None:  # a charset other than UTF-8, a broken multipart: Django's 400 view would fail on it too
+                return render(request, "400.html", {"message": _("This form could not be read.")}, status=400)
+            field = _first_bad_field(form)
             if field is not None:
                 return self._bad_field(request, ["body", field], api=False)
         if _media_type(request) == JSON_TYPE and request.body:
@@ -144,7 +160,7 @@ class InputGuardMiddleware:
         if not request.body:  # nothing to read: the operation says whether it needed a body
             return None
         media_type = _media_type(request)
-        if media_type in FORM_TYPES and not request.POST and not request.FILES:
+        if media_type in FORM_TYPES and _form_or_none(request) == {} and not request.FILES:
             return None  # an empty form (a bare multipart end marker) carries nothing either
         if media_type != JSON_TYPE:
             return JsonResponse({"detail": _("Send the body as application/json.")}, status=415)

@@ -4,8 +4,10 @@ They come from before the endpoint runs (the project's
 buergerservice.input_guard and ninja's session authentication), so no
 endpoint lists them itself:
 
-- 422 for a query parameter holding a character no database can store
-  (a NUL), on every operation: the guard reads every query string;
+- on every operation: 422 for a query parameter holding a character no
+  database can store (a NUL), as the guard reads every query string; 400 for
+  what Django refuses before any view (too many query fields, a body over the
+  size limit, a foreign Host header);
 - on every unsafe method: 400 for a body that is not JSON, 415 for a body
   that is not ``application/json`` (the guard refuses it before the
   endpoint, whether or not it takes a body), 422 for such a character in the
@@ -22,7 +24,11 @@ _DETAIL = {"application/json": {"schema": {"$ref": "#/components/schemas/Conflic
 _INVALID = {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidOut"}}}
 
 _ANSWERS: dict[int, dict[str, Any]] = {
-    400: {"description": "Bad Request: the body is not valid JSON", "content": _DETAIL},
+    400: {
+        "description": "Bad Request: a body that is not valid JSON, or a request Django refuses before the API "
+        "(too many query fields, a body over the size limit, a host name this server does not serve)",
+        "content": _DETAIL,
+    },
     401: {"description": "Unauthorized: no signed-in staff user", "content": _DETAIL},
     403: {"description": "Forbidden: the CSRF token is missing or wrong, or managers only", "content": _DETAIL},
     404: {"description": "Not Found", "content": _DETAIL},
@@ -42,9 +48,9 @@ def declare_common_answers(schema: dict[str, Any]) -> dict[str, Any]:
     """Adds the answers of the guard and of authentication to each operation of ``schema`` (in place)."""
     for operations in schema["paths"].values():
         for method, operation in operations.items():
-            _declare(operation, 422)
+            _declare(operation, 400, 422)
             if method in UNSAFE_METHODS:
-                _declare(operation, 400, 415)
+                _declare(operation, 415)
             if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
                 _declare(operation, 404)
             if operation.get("security"):
