@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from booking.models import Appointment, AppointmentService
+from offices.admin_dates import SafeDateHierarchyMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SafeDateHierarchyMixin):
     """Records that only services write (bookings, moves, cancellations, messages, the audit log): shown, never
     added, changed or deleted through a bare form."""
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from booking.tasks import refresh_capacity_after_commit
+from offices.admin_dates import SafeDateHierarchyMixin
 from offices.models import (
     Absence,
     Category,
@@ -208,7 +209,7 @@ class ServiceAdmin(TranslationAdmin):
 
 
 @admin.register(PublicHoliday)
-class PublicHolidayAdmin(TranslationAdmin):
+class PublicHolidayAdmin(SafeDateHierarchyMixin, TranslationAdmin):
     list_display = ["date", "name", "imported"]
     list_filter = ["imported"]
     date_hierarchy = "date"
@@ -263,7 +264,7 @@ class WeeklyShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(Shift)
-class ShiftAdmin(admin.ModelAdmin):
+class ShiftAdmin(SafeDateHierarchyMixin):
     """Dated shifts, changed one by one. A changed shift no longer follows the weekly pattern."""
 
     list_display = ["date", "user", "office", "starts", "ends", "active", "from_pattern"]
@@ -288,7 +289,7 @@ class ShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(SafeDateHierarchyMixin):
     list_display = ["user", "kind", "start_date", "end_date", "note"]
     list_filter = ["kind"]
     date_hierarchy = "start_date"
