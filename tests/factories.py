@@ -218,3 +218,28 @@ def offer(office: Office, slug: str, minutes: int, *, max_persons: int = 5, **kw
         slug=slug, default_duration_minutes=minutes, max_persons=max_persons, **kwargs
     )
     return OfficeServiceFactory(office=office, service=service, duration_minutes=minutes)
+
+
+def office_from_today(slug: str = "mitte") -> Office:
+    """An office bookable (one counter) from today for two weeks, offering the identity card in 15 minutes.
+
+    For tests that run at the real date through the whole middleware stack.
+    """
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    office = bookable_office(first=today, last=today + datetime.timedelta(days=14), slug=slug)
+    offer(office, "personalausweis", 15)
+    return office
+
+
+def next_weekday_at_nine() -> str:
+    """Tomorrow's or the next weekday's 09:00 in Berlin, as the API takes a start."""
+    from django.utils import timezone
+
+    from booking.grid import BERLIN
+
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(9), tzinfo=BERLIN).isoformat()

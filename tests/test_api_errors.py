@@ -1,38 +1,25 @@
 """The API answers every error as JSON, refuses bodies that are not application/json, and its schema says so."""
 
-import datetime
 import json
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from booking.grid import BERLIN
 from booking.models import Appointment, Hold
-from tests.factories import bookable_office, clerk_at, offer
+from tests.factories import clerk_at, next_weekday_at_nine, office_from_today
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def office():  # type: ignore[no-untyped-def]
-    today = timezone.localdate()
-    office = bookable_office(first=today, last=today + datetime.timedelta(days=14), slug="mitte")
-    offer(office, "personalausweis", 15)
-    return office
-
-
-def _start() -> str:
-    day = timezone.localdate() + datetime.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return datetime.datetime.combine(day, datetime.time(9), tzinfo=BERLIN).isoformat()
+    return office_from_today()
 
 
 def _booking() -> dict:
     return {
         "office": "mitte",
-        "start": _start(),
+        "start": next_weekday_at_nine(),
         "services": [{"service": "personalausweis", "persons": 1}],
         "name": "Erika Mustermann",
         "email": "erika@example.org",
@@ -97,12 +84,14 @@ def test_a_booking_sent_as_anything_but_json_is_415_and_books_nothing(office, co
 
 
 def test_a_hold_and_a_move_sent_as_text_are_415(client, office):
-    body = json.dumps({"office": "mitte", "start": _start(), "services": [{"service": "personalausweis"}]})
+    body = json.dumps(
+        {"office": "mitte", "start": next_weekday_at_nine(), "services": [{"service": "personalausweis"}]}
+    )
     assert client.post("/api/v1/holds", body, content_type="text/plain").status_code == 415
     assert not Hold.objects.exists()
     booked = client.post("/api/v1/appointments", json.dumps(_booking()), content_type="application/json")
     token = booked.json()["manage_token"]
-    move = json.dumps({"start": _start()})
+    move = json.dumps({"start": next_weekday_at_nine()})
     moved = client.post(f"/api/v1/appointments/{token}/move", move, content_type="text/plain")
     assert moved.status_code == 415
 

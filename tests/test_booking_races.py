@@ -6,17 +6,11 @@ what the booked appointments and holds occupy.
 
 import datetime
 import functools
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.db import connection
 
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold, Slot
@@ -29,8 +23,8 @@ from booking.services.appointments import (
     hold_place,
     holds_expire,
 )
-from booking.services.slots import BookingError, SlotTaken
 from tests.factories import bookable_office, offer
+from tests.races import assert_integrity, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,43 +58,6 @@ def book(office, start: datetime.datetime, email: str, service: str = "personala
     )
 
 
-def outcome(action: Callable[[], object]) -> str:
-    """What one attempt came to: "ok", "taken", "refused:<field>", or the unexpected error itself."""
-    try:
-        action()
-    except SlotTaken:
-        return "taken"
-    except BookingError as error:
-        return f"refused:{error.field}"
-    except Exception as error:  # noqa: BLE001 - a deadlock or a constraint violation is what this looks for
-        return f"error:{type(error).__name__}: {error}"
-    return "ok"
-
-
-def race(actions: list[Callable[[], object]]) -> list[str]:
-    """Each action in its own thread and connection, all released at once by a barrier."""
-    barrier = threading.Barrier(len(actions))
-
-    def attempt(action: Callable[[], object]) -> str:
-        try:
-            barrier.wait()
-            return outcome(action)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        return list(pool.map(attempt, actions))
-
-
-def assert_integrity() -> None:
-    out = StringIO()
-    try:
-        call_command("verify_integrity", "--from", MONDAY.isoformat(), stdout=out)
-    except CommandError as error:
-        pytest.fail(f"verify_integrity: {error}\n{out.getvalue()}")
-    assert "0 slots over capacity, 0 slots with wrong counts, 0 appointments or holds without slots" in out.getvalue()
-
-
 def booked(office, hhmm: str) -> int:  # type: ignore[no-untyped-def]
     return Slot.objects.get(office=office, start=at(hhmm)).booked
 
@@ -117,7 +74,7 @@ def test_twenty_citizens_booking_the_last_free_unit_get_it_exactly_once() -> Non
     assert Counter(results) == {"ok": 1, "taken": PARALLEL - 1}
     assert Appointment.objects.count() == 2
     assert booked(office, "09:00") == 2
-    assert_integrity()
+    assert_integrity(MONDAY)
 
 
 def test_twenty_citizens_booking_the_same_half_hour_with_two_clerks_get_it_twice() -> None:
@@ -129,7 +86,7 @@ def test_twenty_citizens_booking_the_same_half_hour_with_two_clerks_get_it_twice
     assert Appointment.objects.count() == 2
     covered = ["10:00", "10:05", "10:10", "10:15", "10:20", "10:25"]
     assert [booked(office, hhmm) for hhmm in [*covered, "10:30"]] == [2] * 6 + [0]
-    assert_integrity()
+    assert_integrity(MONDAY)
 
 
 def test_twenty_bookings_for_one_address_at_once_stop_at_its_limit() -> None:
@@ -141,18 +98,18 @@ def test_twenty_bookings_for_one_address_at_once_stop_at_its_limit() -> None:
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
     assert Counter(results) == {"ok": limit, "refused:email": PARALLEL - limit}
     assert Appointment.objects.filter(email="erika@example.org").count() == limit
-    assert_integrity()
+    assert_integrity(MONDAY)
 
 
 def test_holds_confirmations_cancellations_and_moves_at_once_neither_deadlock_nor_overfill() -> None:
     assert_no_errors_in_rounds(mixed_actions)
-    assert_integrity()
+    assert_integrity(MONDAY)
 
 
 def test_trading_held_times_and_expiring_holds_while_others_book_never_deadlock() -> None:
     assert_no_errors_in_rounds(expiry_actions)
     assert not Hold.objects.filter(expires_at__lte=NOW).exists()
-    assert_integrity()
+    assert_integrity(MONDAY)
 
 
 def assert_no_errors_in_rounds(actions_of_day: Callable[..., list[Callable[[], object]]]) -> None:
@@ -238,4 +195,4 @@ def test_a_cancel_clicked_twice_at_once_cancels_once_and_logs_no_error(caplog) -
         assert sorted(results) == ["ok", "refused:None", "refused:None"], results
         assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
     assert not [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
-    assert_integrity()
+    assert_integrity(MONDAY)

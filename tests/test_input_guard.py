@@ -6,33 +6,20 @@ runs them there). On SQLite they still pin the answers: 404 for a path, 400
 for a page's field, the API's 422 naming the field.
 """
 
-import datetime
 import json
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from booking.grid import BERLIN
 from booking.models import Appointment, Hold
-from tests.factories import bookable_office, offer
+from tests.factories import next_weekday_at_nine, office_from_today
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def office():  # type: ignore[no-untyped-def]
-    today = timezone.localdate()
-    office = bookable_office(first=today, last=today + datetime.timedelta(days=14), slug="mitte")
-    offer(office, "personalausweis", 15)
-    return office
-
-
-def _next_weekday_at_nine() -> str:
-    day = timezone.localdate() + datetime.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return datetime.datetime.combine(day, datetime.time(9), tzinfo=BERLIN).isoformat()
+    return office_from_today()
 
 
 def _post_json(client: Client, url: str, data: object, **headers: str):  # type: ignore[no-untyped-def]
@@ -42,7 +29,7 @@ def _post_json(client: Client, url: str, data: object, **headers: str):  # type:
 def _booking(**fields: object) -> dict:
     return {
         "office": "mitte",
-        "start": _next_weekday_at_nine(),
+        "start": next_weekday_at_nine(),
         "services": [{"service": "personalausweis", "persons": 1}],
         "name": "Erika Mustermann",
         "email": "erika@example.org",
@@ -121,7 +108,7 @@ def test_a_nul_in_the_hold_of_a_move_is_a_422(client, office):
     booked = _post_json(client, "/api/v1/appointments", _booking())
     assert booked.status_code == 201, booked.content
     token = booked.json()["manage_token"]
-    move = {"start": _next_weekday_at_nine(), "hold": "x\u0000"}
+    move = {"start": next_weekday_at_nine(), "hold": "x\u0000"}
     moved = _post_json(client, f"/api/v1/appointments/{token}/move", move)
     assert moved.status_code == 422
     assert moved.json()["detail"][0]["loc"] == ["body", "hold"]

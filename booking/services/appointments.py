@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
-from booking.services.locks import address_lock, slots_lock, slots_of
+from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import BookingError, released_until, slots_release, slots_take
 from notifications.models import Message
 from notifications.services import messages_record
@@ -173,24 +173,14 @@ def _hold_delete_and_release(hold: Hold, **still: object) -> bool:
 def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
     """Release the units of holds whose time ran out; returns how many. Safe to run from many places at once.
 
-    Slots that another write holds right now are skipped, not waited for:
-    that write may be confirming the hold, and a later pass expires the rest.
+    The lock order: all their slots at once, in (office, start) order, then
+    each hold, deleted only if it is still expired (an extension or a
+    confirmation in the meantime keeps it, or has taken it).
     """
     with transaction.atomic():
         due = list(Hold.objects.filter(expires_at__lte=now).select_related("office").order_by("pk")[:limit])
-        ranges = [(hold.office_id, hold.start, hold.end) for hold in due]
-        locked = slots_lock(ranges, skip_locked=True)
-        existing = slots_of(ranges) if due else set()
-        expired = 0
-        for hold in due:
-            mine = {(office_id, start) for office_id, start in existing if _within(hold, office_id, start)}
-            if mine <= locked:  # its slots are ours; the delete re-checks the expiry (an extension keeps it)
-                expired += _hold_delete_and_release(hold, expires_at__lte=now)
-    return expired
-
-
-def _within(hold: Hold, office_id: int, start: datetime.datetime) -> bool:
-    return office_id == hold.office_id and hold.start <= start < hold.end
+        slots_lock([(hold.office_id, hold.start, hold.end) for hold in due])
+        return sum(_hold_delete_and_release(hold, expires_at__lte=now) for hold in due)
 
 
 def expired_holds_exist(*, now: datetime.datetime) -> bool:

@@ -55,25 +55,20 @@ def _ranges_q(ranges: list[Range]) -> Q:
     return wanted
 
 
-def slots_of(ranges: list[Range]) -> set[tuple[int, datetime.datetime]]:
-    """The (office id, start) of the slots there are in these ranges, without locking them."""
-    wanted = _ranges_q(ranges)
-    return set(Slot.objects.filter(wanted).values_list("office_id", "start")) if wanted else set()
-
-
-def slots_lock(ranges: list[Range], *, skip_locked: bool = False) -> set[tuple[int, datetime.datetime]]:
+def slots_lock(ranges: list[Range]) -> set[tuple[int, datetime.datetime]]:
     """Lock the slots of these ranges, in (office, start) order; returns the (office id, start) locked.
 
     Must run inside the write's transaction, before it locks a hold or an
-    appointment. With ``skip_locked`` slots another write holds are left out
-    of the result instead of waited for (for work that can be done later).
+    appointment. PostgreSQL locks the rows in the order they are sorted, so
+    two writes locking overlapping ranges this way wait for each other, never
+    deadlock.
     """
     wanted = _ranges_q(ranges)
     if not wanted:
         return set()
     return set(
         Slot.objects.filter(wanted)
-        .select_for_update(skip_locked=skip_locked)
+        .select_for_update()
         .order_by("office_id", "start")
         .values_list("office_id", "start")
     )
