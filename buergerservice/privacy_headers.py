@@ -9,7 +9,7 @@
 - ``Permissions-Policy`` on every response: no page needs the camera, the
   microphone, the location, payments or USB, so a script that got in cannot
   ask for them either. Chromium warns in the console about a feature it does
-  not know; these it knows (tests/test_security_headers.py checks).
+  not know; these it knows (tests/project/test_security_headers.py checks).
 """
 
 from collections.abc import Callable

@@ -29,6 +29,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Race tests release up to 12 threads at once, each needing its own connection for
 # a real race; the web-sized pool (one process's threads) would queue them. An
-# explicit size is kept (tests/test_db_pool.py runs a server with one).
+# explicit size is kept (tests/project/test_db_pool.py runs a server with one).
 if "pool" in DATABASES["default"].get("OPTIONS", {}) and not os.environ.get("DATABASE_POOL_MAX_SIZE"):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 16  # noqa: F405

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
 
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -106,7 +106,7 @@ def _default_language() -> Iterator[None]:
 
 @pytest.fixture
 def world(db: None):  # type: ignore[no-untyped-def]
-    """The clerks' desk world of tests/desk.py: offices A and B, a clerk and manager of A, a clerk of B."""
-    from tests.desk import desk_world
+    """The clerks' desk world of tests/support/desk_steps.py: offices A and B, their clerks and manager."""
+    from tests.support.desk_steps import desk_world
 
     return desk_world()
