@@ -63,9 +63,10 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.slots import report, throwaway_database  # noqa: E402 - sets Django up
+from booking.errors import BookingError  # noqa: E402
 from booking.grid import BERLIN  # noqa: E402
 from booking.models import Slot  # noqa: E402
-from booking.services.slots import BookingError, capacity_refresh  # noqa: E402
+from booking.services.slots import capacity_refresh  # noqa: E402
 from offices.models import (  # noqa: E402
     Category,
     Membership,

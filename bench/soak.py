@@ -570,10 +570,11 @@ def manager_main(args: argparse.Namespace) -> None:
     from django.utils import timezone  # noqa: PLC0415
 
     import bench.slots  # noqa: F401, PLC0415 - sets Django up
+    from booking.errors import BookingError
     from booking.grid import local_datetime  # noqa: PLC0415
     from booking.integrity import integrity_check  # noqa: PLC0415
     from booking.models import Appointment, Slot  # noqa: PLC0415
-    from booking.services.slots import BookingError, capacity_refresh  # noqa: PLC0415
+    from booking.services.slots import capacity_refresh  # noqa: PLC0415
     from desk.services import absence_record, block_create, block_remove  # noqa: PLC0415
     from offices.models import Absence, Membership, Office  # noqa: PLC0415
 

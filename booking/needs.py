@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from booking.services.slots import BookingError
+from booking.errors import BookingError
 from offices.models import Office, OfficeService, Service
 from offices.selectors import public_services
 

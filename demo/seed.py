@@ -16,11 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
+from booking.errors import BookingError
 from booking.grid import BERLIN, local_datetime
 from booking.models import Appointment, Slot
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book
-from booking.services.slots import BookingError, capacity_refresh
+from booking.services.slots import capacity_refresh
 from demo.catalogue import CATEGORIES, SERVICES, Text
 from demo.city import (
     ABSENCES,

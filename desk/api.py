@@ -25,8 +25,8 @@ from ninja.security import django_auth
 
 from booking.api.errors import refusal
 from booking.api.schemas import ConflictOut, Day, InvalidOut, LineOut, LocalDateTime
+from booking.errors import BookingError
 from booking.models import Appointment, AppointmentService
-from booking.services.slots import BookingError
 from desk.selectors import DayStatus, appointment_for_staff, day_appointments, local_day, office_for_staff
 from desk.services import MAX_COUNTER, VISIT_ACTIONS, visit_call
 from desk.services import Action as AuditAction

@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from booking.errors import BookingError
 from booking.grid import BERLIN, local_datetime
 from booking.models import Appointment, AppointmentService
 from booking.needs import Need, office_needs_minutes
 from booking.selectors import earliest_starts, nearest_free_starts
-from booking.services.slots import BookingError
 from desk.models import AuditEntry
 from offices.models import Membership, Office, OfficeService
 

@@ -19,6 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment
 from booking.needs import Need
@@ -30,7 +31,7 @@ from booking.services.appointments import (
     appointment_cancel,
     appointment_move,
 )
-from booking.services.slots import BookingError, SlotTaken, capacity_refresh
+from booking.services.slots import capacity_refresh
 from desk.models import AuditEntry
 from desk.selectors import rebooking_alternative, to_rebook
 from offices.models import Absence, Block, Office

@@ -16,11 +16,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.errors import BookingError
 from booking.models import Appointment
-from booking.services.slots import BookingError
 from desk.services import visit_call, visit_finish, visit_no_show, visit_start, visit_steps_allowed
 from offices.models import Office, OfficeService, Service
 from offices.validators import MAX_COUNTER
+from tickets.errors import TicketTaken
 from tickets.estimate import QueueState
 from tickets.models import Kiosk, Ticket
 from tickets.policy import Lane, queue_order
@@ -31,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 Status = Ticket.Status
 Queue = Ticket.Queue
-
-
-class TicketTaken(BookingError):
-    """Another clerk took this ticket first."""
 
 
 # Drawing a ticket -------------------------------------------------------------------------------

@@ -27,13 +27,13 @@ from booking.api.schemas import (
     ServiceOut,
     TakenOut,
 )
+from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_check, needs_from_param, needs_load, office_needs_minutes
 from booking.selectors import free_starts, offices_by_earliest
 from booking.services.appointments import (
     Contact,
-    HoldAlreadyBooked,
     appointment_book,
     appointment_cancel,
     appointment_move,
@@ -42,7 +42,6 @@ from booking.services.appointments import (
     hold_release,
     holds_expire_due,
 )
-from booking.services.slots import BookingError, SlotTaken
 from offices.models import Office, OfficeService, Service
 from offices.selectors import public_offices, public_services
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from booking.errors import BookingError, SlotTaken
 from booking.selectors import nearest_free_starts
 from booking.services.appointments import holds_expire_due
-from booking.services.slots import BookingError, SlotTaken
 from offices.models import Office
 
 BODY = "payload"  # the name of every endpoint's body parameter, left out of loc

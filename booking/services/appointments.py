@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
 from booking.services.locks import address_lock, slots_lock
-from booking.services.slots import BookingError, released_until, slots_release, slots_take
+from booking.services.slots import released_until, slots_release, slots_take
 from notifications.models import Message
 from notifications.services import messages_record
 from offices.models import Office
@@ -27,20 +28,6 @@ logger = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = _("This appointment was changed in the meantime. Please look at it again.")
 ALREADY_CANCELLED = _("This appointment is already cancelled.")
-
-
-class HoldAlreadyBooked(BookingError):
-    """The hold was confirmed before (a double click, a retried request): ``appointment`` is what it became.
-
-    Nothing was changed and no second confirmation was sent; the caller
-    answers with the existing appointment.
-    """
-
-    default_message = _("This time has already been booked for you.")
-
-    def __init__(self, appointment: Appointment) -> None:
-        self.appointment = appointment
-        super().__init__(field="hold")
 
 
 def appointment_from_hold(token: str) -> Appointment | None:

@@ -9,6 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
+from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN, PlannedSlot, local_datetime, plan_slots
 from booking.models import Appointment, Hold, Slot
 from booking.services.locks import in_range
@@ -18,31 +19,6 @@ from offices.services import shifts_derive
 logger = logging.getLogger(__name__)
 
 SLOT_FIELDS = ["counters", "walkin_capacity", "capacity", "phone_reserve", "booked_online", "booked_phone"]
-
-
-class BookingError(Exception):
-    """A booking, hold, move or cancellation the rules refuse; nothing was changed.
-
-    ``message`` is for the citizen (translated lazily, so it renders in the
-    language of whoever reads it); ``field`` names the input at fault.
-    """
-
-    default_message = _("This cannot be booked.")
-
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        self.field = field
-        super().__init__(str(self.message))
-
-
-class SlotTaken(BookingError):
-    """The units asked for are not free: someone else was faster (or the grid changed under the time)."""
-
-    default_message = _("Sorry, this time was just taken by someone else.")
-
-    def __init__(self, reason: str = "taken") -> None:
-        self.reason = reason  # for logs and tests; the citizen sees the default message
-        super().__init__(field="start")
 
 
 @dataclass

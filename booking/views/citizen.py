@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.days import parse_day
+from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
@@ -30,7 +31,6 @@ from booking.selectors import free_starts, nearest_free_starts, offices_by_earli
 from booking.services.appointments import (
     Change,
     Contact,
-    HoldAlreadyBooked,
     appointment_book,
     appointment_cancel,
     appointment_changes_allowed,
@@ -40,7 +40,7 @@ from booking.services.appointments import (
     hold_place,
     holds_expire_due,
 )
-from booking.services.slots import BookingError, SlotTaken, released_until
+from booking.services.slots import released_until
 from offices.models import Office, Service
 from offices.selectors import public_categories, public_office
 

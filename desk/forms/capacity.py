@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from booking.services.slots import BookingError
+from booking.errors import BookingError
 from desk.services import MAX_COUNTER, REASON_MAX_LENGTH
 from offices.models import Absence, Office
 

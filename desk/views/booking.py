@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from booking.days import invalid_day_message, parse_day
+from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
-from booking.services.appointments import HoldAlreadyBooked, appointment_from_hold, hold_place, holds_expire_due
-from booking.services.slots import BookingError, SlotTaken
+from booking.services.appointments import appointment_from_hold, hold_place, holds_expire_due
 from desk.forms.booking import DeskContactForm
 from desk.phone_times import earliest_phone_start, phone_day, phone_last_day
 from desk.selectors import appointment_for_staff, office_for_staff

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from booking.errors import BookingError
 from booking.grid import BERLIN
 from booking.models import Appointment
-from booking.services.slots import BookingError
 from desk import services
 from desk.forms.capacity import AbsenceForm, BlockForm, RebookForm, add_service_error
 from desk.selectors import local_day, office_for_staff, rebooking_alternative, to_rebook

@@ -22,11 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.days import invalid_day_message
+from booking.errors import BookingError
 from booking.grid import BERLIN, is_ambiguous
 from booking.models import Appointment
 from booking.selectors import free_starts
 from booking.services.appointments import Change, appointment_changes_allowed
-from booking.services.slots import BookingError
 from desk.forms.day import CancelForm, CounterForm, DayFilterForm, MoveDayForm, MoveForm, NoteForm
 from desk.models import AuditEntry
 from desk.selectors import (

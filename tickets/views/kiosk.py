@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking.services.slots import BookingError
+from booking.errors import BookingError
 from offices.models import OfficeService
 from tickets.estimate import estimate
 from tickets.models import Kiosk, Ticket

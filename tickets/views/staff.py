@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from booking.services.slots import BookingError
+from booking.errors import BookingError
 from desk.selectors import office_for_staff
 from desk.views import staff_context
 from desk.views.day import call_counter, next_url, session_counter
