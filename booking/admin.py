@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from booking.models import Appointment, AppointmentService
-from offices.admin_dates import SafeDateHierarchyMixin
+from buergerservice.admin_dates import SafeDateHierarchyMixin
 
 
 class ReadOnlyAdmin(SafeDateHierarchyMixin):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from booking.tasks import refresh_capacity_after_commit
-from offices.admin_dates import SafeDateHierarchyMixin
+from buergerservice.admin_dates import SafeDateHierarchyMixin
 from offices.models import (
     Absence,
     Category,
