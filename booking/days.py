@@ -1,4 +1,9 @@
-"""Days typed by people: one rule for every page, form and endpoint that takes a date.
+"""Days: Berlin's calendar day of an instant, and days typed by people.
+
+``local_day`` is the one place that turns an instant into the day it is in
+Berlin (the offices' day: slots, tickets and pages are filed under it).
+
+Days typed by people follow one rule for every page, form and endpoint that takes a date.
 
 A day is a real calendar date (``YYYY-MM-DD``, or a form's local format) within
 ``YEARS_AROUND`` years of today (Europe/Berlin). Anything else — ``2026-02-30``,
@@ -16,8 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from booking.grid import BERLIN
+
 YEARS_AROUND = 10  # a day further from today is a typing error
 SHOWN_LENGTH = 40  # how much of a refused value the message repeats
+
+
+def local_day(moment: datetime.datetime) -> datetime.date:
+    """The calendar day in Berlin at ``moment`` (an aware instant): the one place of this conversion."""
+    return moment.astimezone(BERLIN).date()
 
 
 def day_limits(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -34,7 +46,7 @@ class DayField(forms.DateField):
     def to_python(self, value: object) -> datetime.date | None:
         day = super().to_python(value)
         if day is not None:
-            first, last = day_limits(timezone.localdate())
+            first, last = day_limits(local_day(timezone.now()))
             if not first <= day <= last:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return day

@@ -8,6 +8,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Min, Quer
 from django.db.models.functions import ExtractHour, Lead
 from django.http import Http404
 
+from booking.days import local_day
 from booking.grid import BERLIN
 from booking.models import Slot
 from booking.needs import Need, needs_minutes, offer_durations
@@ -98,7 +99,7 @@ def earliest_starts(
     One query per window and group of offices with the same length and rules
     (usually one group), grouped by office in the database.
     """
-    today = now.astimezone(BERLIN).date()
+    today = local_day(now)
     earliest: dict[int, datetime.datetime | None] = {office.pk: None for office in minutes_by_office}
     groups: dict[tuple[int, _OnlineRules], list[int]] = {}
     for office, minutes in minutes_by_office.items():
@@ -145,7 +146,7 @@ def nearest_free_starts(
     *, office: Office, minutes: int, around: datetime.datetime, now: datetime.datetime, count: int = 3
 ) -> list[datetime.datetime]:
     """The free starts closest to ``around`` (before or after, within a week), for whoever just lost it."""
-    day = around.astimezone(BERLIN).date()
+    day = local_day(around)
     days = free_starts(
         office=office,
         minutes=minutes,

@@ -26,6 +26,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import local_day
 from booking.grid import BERLIN
 from offices.models import Office
 from offices.selectors import opening_days
@@ -189,7 +190,7 @@ def _build(*, office: Office, today: datetime.date) -> BusyChart:
 
 def busy_chart(*, office: Office, now: datetime.datetime) -> BusyChart:
     """The office's chart as of ``now`` (5 queries; cached for an hour when the status is cached at all)."""
-    today = now.astimezone(BERLIN).date()
+    today = local_day(now)
     if settings.QUEUE_STATUS_CACHE_SECONDS <= 0:
         return _build(office=office, today=today)
     key = f"tickets:busy:{office.pk}:{today.isoformat()}"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
-from booking.grid import BERLIN
+from booking.days import local_day
 from booking.models import Slot
 from offices.models import Office, OfficeService
 from tickets.models import Ticket
@@ -155,7 +155,7 @@ def serving_counters(*, office: Office, tickets: list[Ticket], now: datetime.dat
 
 def shifts_today(*, office: Office, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
     """The clerks on shift in each slot of today from the one running now: (end of the slot, counters)."""
-    today = now.astimezone(BERLIN).date()
+    today = local_day(now)
     slots = Slot.objects.filter(office=office, local_date=today, end__gt=now).order_by("start")
     return list(slots.values_list("end", "counters"))
 

@@ -12,7 +12,8 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from booking.grid import BERLIN, local_datetime
+from booking.days import local_day
+from booking.grid import local_datetime
 from booking.models import Slot
 from booking.selectors import earliest_starts
 from offices.models import Office, OfficeService
@@ -25,8 +26,8 @@ from tickets.models import Kiosk, Ticket
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 
-def local_today(now: datetime.datetime) -> datetime.date:
-    return now.astimezone(BERLIN).date()
+# The old name, for tickets/services.py and tickets/views/staff.py until they import booking.days.local_day.
+local_today = local_day
 
 
 def open_tickets(*, office: Office, day: datetime.date) -> list[Ticket]:
@@ -54,7 +55,7 @@ def closed_counts(*, office: Office, day: datetime.date) -> dict[str, int]:
 
 def queue_state(*, office: Office, now: datetime.datetime) -> QueueState:
     """Everything the estimate needs of the office's queue now (five queries)."""
-    tickets = open_tickets(office=office, day=local_today(now))
+    tickets = open_tickets(office=office, day=local_day(now))
     return QueueState(
         office=office,
         now=now,
@@ -96,7 +97,7 @@ class OpenToday:
 
 def open_today(*, office: Office, now: datetime.datetime) -> OpenToday:
     """When the office opens first and closes last today (breaks in between count as open for the queue)."""
-    today = local_today(now)
+    today = local_day(now)
     day = opening_days(office=office, first=today, last=today)[0]
     if not day.is_open:
         return OpenToday(None, None)
@@ -108,7 +109,7 @@ def open_today(*, office: Office, now: datetime.datetime) -> OpenToday:
 def walkin_minutes_left(*, office: Office, now: datetime.datetime) -> tuple[float, float]:
     """Counter-minutes kept for walk-ins today: (all day, still to come after now), from the slot grid."""
     total = left = 0.0
-    for start, end, counters in Slot.objects.filter(office=office, local_date=local_today(now)).values_list(
+    for start, end, counters in Slot.objects.filter(office=office, local_date=local_day(now)).values_list(
         "start", "end", "walkin_capacity"
     ):
         total += counters * (end - start).total_seconds() / 60

@@ -27,6 +27,7 @@ from booking.api.schemas import (
     ServiceOut,
     TakenOut,
 )
+from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
@@ -165,7 +166,7 @@ def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> 
     the services with its earliest start from now (the dates are not used then)."""
     needs = needs_from_param(query.services)
     now = timezone.now()
-    first, last = _date_range(query.date_from, query.date_to, today=now.astimezone(BERLIN).date())
+    first, last = _date_range(query.date_from, query.date_to, today=local_day(now))
     holds_expire_due(now=now)
     if query.office is None:
         return _offices_earliest(needs=needs, now=now)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
@@ -64,7 +65,7 @@ def check_start(*, office: Office, start: datetime.datetime, now: datetime.datet
                 % {"minutes": office.min_notice_minutes},
                 field="start",
             )
-        if local.date() > released_until(office=office, now=now):
+        if local_day(start) > released_until(office=office, now=now):
             raise BookingError(_("This day is not open for booking yet."), field="start")
 
 

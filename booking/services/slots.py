@@ -9,6 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import local_day
 from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN, PlannedSlot, local_datetime, plan_slots
 from booking.models import Appointment, Hold, Slot
@@ -236,9 +237,9 @@ def _give_back(
 
 def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
     """The last date citizens may book: ``horizon_days`` ahead once today's release time has passed."""
-    local = now.astimezone(BERLIN)
-    days = office.horizon_days if local.time() >= office.release_time else office.horizon_days - 1
-    return local.date() + datetime.timedelta(days=days)
+    released = now.astimezone(BERLIN).time() >= office.release_time
+    days = office.horizon_days if released else office.horizon_days - 1
+    return local_day(now) + datetime.timedelta(days=days)
 
 
 def held_back_from_online(*, reserve_until: datetime.datetime) -> Greatest:
@@ -304,7 +305,7 @@ def slots_take(
     if expected < 1 or len(covered) != expected:
         raise BookingError(_("No appointments are offered at this time."), field="start")
     online = channel == Appointment.Channel.ONLINE
-    if online and start.astimezone(BERLIN).date() > released_until(office=office, now=now):
+    if online and local_day(start) > released_until(office=office, now=now):
         raise SlotTaken("not released yet")
     kept = set()
     if replacing is not None:

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.days import parse_day
+from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
@@ -149,7 +149,7 @@ def _picker(
 ) -> Picker:
     """The month calendar with the days that have free times, and the free times of the chosen day."""
     holds_expire_due(now=now)
-    today = now.astimezone(BERLIN).date()
+    today = local_day(now)
     last = released_until(office=office, now=now)
     first_month, last_month = today.replace(day=1), last.replace(day=1)
     value = request.GET.get("date", "").strip()
@@ -157,7 +157,7 @@ def _picker(
     if value and day is None:
         messages.error(request, _("“%(value)s” is not a date.") % {"value": value[:20]})
     if lost is not None:
-        day = lost.astimezone(BERLIN).date()
+        day = local_day(lost)
     month = day.replace(day=1) if day else None
     asked_month = request.GET.get("month", "").strip()
     if month is None and asked_month:

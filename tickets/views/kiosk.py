@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from booking.days import local_day
 from booking.errors import BookingError
 from offices.models import OfficeService
 from tickets.estimate import estimate
@@ -26,7 +27,6 @@ from tickets.selectors import (
     WALK_IN_WORDS,
     WalkIn,
     kiosk_by_key,
-    local_today,
     queue_state,
     ticket_by_token,
     walkin_state,
@@ -103,7 +103,7 @@ def drawn(request: HttpRequest, key: str, token: str) -> HttpResponse:
     kiosk = kiosk_by_key(key)
     now = timezone.now()
     ticket = ticket_by_token(token)
-    if ticket.kiosk_id != kiosk.pk or ticket.day != local_today(now):
+    if ticket.kiosk_id != kiosk.pk or ticket.day != local_day(now):
         raise Http404("No such ticket at this kiosk today.")
     wait = None
     if ticket.status == Ticket.Status.WAITING:

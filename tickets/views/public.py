@@ -24,13 +24,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from booking.days import local_day
 from booking.grid import BERLIN
 from offices.models import Office
 from offices.selectors import public_offices
 from tickets.busy import busy_chart
 from tickets.estimate import Estimate
 from tickets.models import Ticket
-from tickets.selectors import BAND_WORDS, Band, OfficeStatus, last_calls, local_today, offices_status
+from tickets.selectors import BAND_WORDS, Band, OfficeStatus, last_calls, offices_status
 
 DISPLAY_CALLS = 7  # the newest and six before it: what a screen shows readably from across the room
 NO_SCRIPT_REFRESH_SECONDS = 5  # the display without JavaScript reloads the whole page
@@ -69,7 +70,7 @@ def _number(value: str) -> int:
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     office = _display_office(slug)
     now = timezone.now()
-    calls = list(last_calls(office=office, day=local_today(now), limit=DISPLAY_CALLS))
+    calls = list(last_calls(office=office, day=local_day(now), limit=DISPLAY_CALLS))
     clock = now.astimezone(BERLIN).strftime("%H:%M")
     newest = _stamp(calls[0]) if calls else 0
     context = {

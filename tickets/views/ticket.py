@@ -19,9 +19,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from booking.days import local_day
 from tickets.estimate import estimate
 from tickets.models import Ticket
-from tickets.selectors import last_calls, local_today, queue_state, ticket_by_token
+from tickets.selectors import last_calls, queue_state, ticket_by_token
 
 NOW_SERVING = 3  # the latest calls shown as "now serving"
 TOKEN_GROUP = 4
@@ -48,7 +49,7 @@ def ticket_status(ticket: Ticket, now: datetime.datetime) -> dict[str, object]:
 
     A constant number of queries whatever the length of the queue (``queue_state`` reads it at once).
     """
-    today = ticket.day == local_today(now)
+    today = ticket.day == local_day(now)
     live = today and ticket.is_open
     wait = between = None
     if today and ticket.status == Ticket.Status.WAITING:

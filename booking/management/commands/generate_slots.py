@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from booking.days import local_day
 from booking.services.slots import GenerationResult, capacity_refresh
 from offices.models import Office
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No active office with the slug: {', '.join(sorted(missing))}")
         if options["days"] is not None and options["days"] < 0:
             raise CommandError("--days cannot be negative.")
-        today = timezone.localdate()
+        today = local_day(timezone.now())
         total = GenerationResult()
         for office in offices.order_by("slug"):
             days = office.horizon_days if options["days"] is None else options["days"]

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from booking.days import local_day
 from booking.integrity import integrity_check
 from offices.models import Office
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             missing = set(options["office"]) - set(offices.values_list("slug", flat=True))
             if missing:
                 raise CommandError(f"No office with the slug: {', '.join(sorted(missing))}")
-        first = options["first"] or timezone.localdate()
+        first = options["first"] or local_day(timezone.now())
         last = options["last"]
         if last is not None and last < first:
             raise CommandError("--to is before --from.")
