@@ -4,32 +4,48 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Min, QuerySet, Sum, Window
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum, Value, When, Window
+from django.db.models.expressions import RowRange
 from django.db.models.functions import ExtractHour, Lead
 from django.http import Http404
 
 from booking.days import local_day
 from booking.grid import BERLIN
-from booking.models import Slot
+from booking.models import Appointment, Slot
 from booking.needs import Need, needs_minutes, offer_durations
 from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
 from offices.models import Membership, Office
 from offices.selectors import public_offices
 
+IN_PHONE_CONTINGENT = Q(booked_phone__lt=F("phone_reserve"))
+
+
+def phone_last_day(*, office: Office, now: datetime.datetime) -> datetime.date:
+    """The last day a clerk may book for: the office's horizon, without waiting for the daily release time."""
+    return local_day(now) + datetime.timedelta(days=office.horizon_days)
+
 
 @dataclass(frozen=True)
-class _OnlineRules:
-    """What an office lets citizens book online now; offices with the same rules are read in one query."""
+class ChannelRules:
+    """What a channel lets be booked at an office now; offices with the same rules are read in one query.
 
+    Online: after the minimum notice, up to the released days, not the units
+    held back for the phone. By phone: any free unit from now to the horizon.
+    """
+
+    channel: str
     now: datetime.datetime  # a start must lie after it (with no notice, a slot starting now has begun)
-    notice: datetime.datetime  # the earliest start
-    released: datetime.date  # the last day
-    reserve_until: datetime.datetime  # slots after this still hold their phone reserve back
+    earliest: datetime.datetime  # the earliest start
+    last_day: datetime.date
+    reserve_until: datetime.datetime | None  # online: slots after this hold their phone reserve back; phone: None
     slot_minutes: int
 
     @classmethod
-    def of(cls, office: Office, now: datetime.datetime) -> "_OnlineRules":
+    def of(cls, *, office: Office, now: datetime.datetime, channel: str) -> "ChannelRules":
+        if channel == Appointment.Channel.PHONE:
+            return cls(channel, now, now, phone_last_day(office=office, now=now), None, office.slot_minutes)
         return cls(
+            channel,
             now,
             now + datetime.timedelta(minutes=office.min_notice_minutes),
             released_until(office=office, now=now),
@@ -38,29 +54,38 @@ class _OnlineRules:
         )
 
 
-def _fitting_starts(
-    *, office_ids: list[int], rules: _OnlineRules, length: int, first: datetime.date, last: datetime.date
+def free_runs(
+    *, office_ids: list[int], rules: ChannelRules, length: int, first: datetime.date, last: datetime.date
 ) -> QuerySet[Slot]:
-    """Slots of these offices that begin ``length`` consecutive slots a citizen may book online now.
+    """The one place that finds runs of ``length`` consecutive free units: the slots that begin one, in one query.
 
-    The database finds them: among the slots free online, a start fits where
-    the free slot ``length - 1`` places later ends exactly ``length`` slots
-    after it, so no break, gap or day lies between.
+    The database finds them: among the slots free for the channel, a start
+    fits where the free slot ``length - 1`` places later ends exactly
+    ``length`` slots after it, so no break, gap or day lies between. By phone
+    each start also carries ``contingent``: how many slots of its run still
+    have room in the phone reserve (``length`` of them: the run lies inside
+    the phone contingent).
     """
-    held_back = held_back_from_online(reserve_until=rules.reserve_until)
-    fitting_end = F("start") + datetime.timedelta(minutes=length * rules.slot_minutes)
-    return (
+    if length < 1:
+        return Slot.objects.none()
+    slots = (
         Slot.objects.order_by()
-        .filter(office_id__in=office_ids, local_date__range=(first, min(last, rules.released)))
+        .filter(office_id__in=office_ids, local_date__range=(first, min(last, rules.last_day)))
         .filter(PHONE_FREE)  # the partial index's condition, so the planner can use it
-        .filter(capacity__gt=F("booked_online") + held_back)
-        .filter(start__gte=rules.notice, start__gt=rules.now)
-        .annotate(run_end=run_end(length))
-        .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
+        .filter(start__gte=rules.earliest, start__gt=rules.now)
+    )
+    if rules.reserve_until is not None:  # online: not the units held back for the phone
+        slots = slots.filter(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=rules.reserve_until))
+    else:
+        in_contingent = Case(When(IN_PHONE_CONTINGENT, then=Value(1)), default=Value(0))
+        slots = slots.annotate(contingent=_over_run(Sum(in_contingent), length))
+    fitting_end = F("start") + datetime.timedelta(minutes=length * rules.slot_minutes)
+    return slots.annotate(run_end=_run_end(length)).filter(
+        run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField())
     )
 
 
-def run_end(length: int) -> F | Window:
+def _run_end(length: int) -> F | Window:
     """The end of the slot ``length - 1`` places after each slot of its office: a run of ``length`` slots ends there.
 
     One slot is its own run (and Lead refuses an offset of 0).
@@ -70,13 +95,20 @@ def run_end(length: int) -> F | Window:
     return Window(Lead("end", offset=length - 1), partition_by=[F("office_id")], order_by=F("start").asc())
 
 
+def _over_run(aggregate: Sum, length: int) -> Window:
+    """``aggregate`` over each slot and the ``length - 1`` after it among the slots read, per office."""
+    return Window(
+        aggregate, partition_by=[F("office_id")], order_by=F("start").asc(), frame=RowRange(start=0, end=length - 1)
+    )
+
+
 def free_starts(
     *, office: Office, minutes: int, now: datetime.datetime, first: datetime.date, last: datetime.date
 ) -> dict[datetime.date, list[datetime.datetime]]:
     """The start times (UTC) from first to last where an appointment of ``minutes`` fits online now, per day."""
-    fitting = _fitting_starts(
+    fitting = free_runs(
         office_ids=[office.pk],
-        rules=_OnlineRules.of(office, now),
+        rules=ChannelRules.of(office=office, now=now, channel=Appointment.Channel.ONLINE),
         length=minutes // office.slot_minutes,
         first=first,
         last=last,
@@ -101,16 +133,17 @@ def earliest_starts(
     """
     today = local_day(now)
     earliest: dict[int, datetime.datetime | None] = {office.pk: None for office in minutes_by_office}
-    groups: dict[tuple[int, _OnlineRules], list[int]] = {}
+    groups: dict[tuple[int, ChannelRules], list[int]] = {}
     for office, minutes in minutes_by_office.items():
-        groups.setdefault((minutes // office.slot_minutes, _OnlineRules.of(office, now)), []).append(office.pk)
+        rules = ChannelRules.of(office=office, now=now, channel=Appointment.Channel.ONLINE)
+        groups.setdefault((minutes // office.slot_minutes, rules), []).append(office.pk)
     for (length, rules), remaining in groups.items():
         first = today
         for window in EARLIEST_WINDOWS_DAYS:
             if not remaining:
                 break
             last = today + datetime.timedelta(days=window - 1)
-            fitting = _fitting_starts(office_ids=remaining, rules=rules, length=length, first=first, last=last)
+            fitting = free_runs(office_ids=remaining, rules=rules, length=length, first=first, last=last)
             # Grouped outside the window query: Django would group inside it, before the window is filtered.
             firsts = Slot.objects.filter(pk__in=fitting.values("pk")).order_by().values_list("office_id")
             for office_id, start in firsts.annotate(Min("start")):

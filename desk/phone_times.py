@@ -2,7 +2,8 @@
 
 A phone booking may take any free unit of a slot (``PHONE_FREE``), needs no
 minimum notice and is not held back by the daily release time, but never
-starts in the past and only on the office's grid. Its times come in two
+starts in the past and only on the office's grid (``booking.selectors.free_runs``
+finds the runs, with ``ChannelRules`` of the phone). Its times come in two
 groups: those inside the phone contingent (every slot still has room in its
 ``phone_reserve``), offered first, and those that use a unit citizens could
 otherwise book online.
@@ -10,34 +11,14 @@ otherwise book online.
 
 import datetime
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
-
+from booking.days import local_day
 from booking.grid import BERLIN
-from booking.models import Slot
-from booking.selectors import run_end
-from booking.services.slots import PHONE_FREE
+from booking.models import Appointment, Slot
+from booking.selectors import ChannelRules, free_runs, phone_last_day
 from offices.models import Office
 
-IN_PHONE_CONTINGENT = Q(booked_phone__lt=F("phone_reserve"))
-
-
-class _SlotRow(NamedTuple):
-    start: datetime.datetime
-    end: datetime.datetime
-    capacity: int
-    booked_online: int
-    booked_phone: int
-    phone_reserve: int
-
-    @property
-    def free(self) -> bool:
-        return self.capacity > self.booked_online + self.booked_phone
-
-    @property
-    def in_contingent(self) -> bool:
-        return self.booked_phone < self.phone_reserve
+__all__ = ["PhoneDay", "by_hour", "earliest_phone_start", "phone_day", "phone_last_day"]
 
 
 @dataclass(frozen=True)
@@ -69,56 +50,17 @@ def by_hour(starts: list[datetime.datetime]) -> list[tuple[int, list[datetime.da
     return list(hours.items())
 
 
-def phone_last_day(*, office: Office, now: datetime.datetime) -> datetime.date:
-    """The last day a clerk may book for: the office's horizon, without waiting for the daily release time."""
-    return now.astimezone(BERLIN).date() + datetime.timedelta(days=office.horizon_days)
-
-
 def phone_day(*, office: Office, minutes: int, day: datetime.date, now: datetime.datetime) -> PhoneDay:
-    """The day's starts where ``minutes`` fit for a phone booking: one query over the day's slots (at most ~100)."""
+    """The day's starts where ``minutes`` fit for a phone booking, in one query (booking.selectors.free_runs)."""
     length = minutes // office.slot_minutes
-    rows = [
-        _SlotRow(*values)
-        for values in Slot.objects.filter(office=office, local_date=day)
-        .order_by("start")
-        .values_list("start", "end", "capacity", "booked_online", "booked_phone", "phone_reserve")
-    ]
+    fitting = free_runs(
+        office_ids=[office.pk], rules=_phone_rules(office=office, now=now), length=length, first=day, last=day
+    )
     contingent: list[datetime.datetime] = []
     online: list[datetime.datetime] = []
-    if length < 1:
-        return PhoneDay(day, contingent, online)
-    for index, first in enumerate(rows):
-        run = rows[index : index + length]
-        if first.start <= now or len(run) < length:
-            continue
-        # Consecutive slots only: a break or a gap in the grid lies between two slots whose ends and starts differ.
-        if any(before.end != after.start for before, after in zip(run, run[1:], strict=False)):
-            continue
-        if not all(row.free for row in run):
-            continue
-        (contingent if all(row.in_contingent for row in run) else online).append(first.start)
+    for start, in_contingent in fitting.order_by("start").values_list("start", "contingent"):
+        (contingent if in_contingent == length else online).append(start)
     return PhoneDay(day, contingent, online)
-
-
-def _phone_fitting(
-    *, office: Office, minutes: int, now: datetime.datetime, first: datetime.date, last: datetime.date, condition: Q
-) -> QuerySet[Slot]:
-    """Slots that begin a run of consecutive future slots, each free for a phone booking and meeting ``condition``.
-
-    Like booking.selectors._fitting_starts: among the slots that qualify, a
-    start fits where the one ``length - 1`` places later ends exactly
-    ``length`` slots after it.
-    """
-    length = max(minutes // office.slot_minutes, 1)
-    fitting_end = F("start") + datetime.timedelta(minutes=length * office.slot_minutes)
-    return (
-        Slot.objects.order_by()
-        .filter(office=office, local_date__range=(first, last), start__gt=now)
-        .filter(PHONE_FREE)
-        .filter(condition)
-        .annotate(run_end=run_end(length))
-        .filter(run_end=ExpressionWrapper(fitting_end, output_field=DateTimeField()))
-    )
 
 
 def earliest_phone_start(
@@ -128,13 +70,18 @@ def earliest_phone_start(
 
     With ``contingent_only`` inside the phone contingent only; otherwise any free unit.
     """
-    today = now.astimezone(BERLIN).date()
-    fitting = _phone_fitting(
-        office=office,
-        minutes=minutes,
-        now=now,
-        first=today,
+    length = minutes // office.slot_minutes
+    fitting = free_runs(
+        office_ids=[office.pk],
+        rules=_phone_rules(office=office, now=now),
+        length=length,
+        first=local_day(now),
         last=phone_last_day(office=office, now=now),
-        condition=IN_PHONE_CONTINGENT if contingent_only else Q(),
     )
+    if contingent_only:
+        fitting = fitting.filter(contingent=length)
     return Slot.objects.filter(pk__in=fitting.values("pk")).order_by("start").values_list("start", flat=True).first()
+
+
+def _phone_rules(*, office: Office, now: datetime.datetime) -> ChannelRules:
+    return ChannelRules.of(office=office, now=now, channel=Appointment.Channel.PHONE)
