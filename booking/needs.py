@@ -3,16 +3,21 @@
 One request is written ``slug[:persons],slug[:persons],...`` wherever it
 travels (the web flow's addresses and the API's ``services`` parameter);
 ``needs_parse`` reads it, ``needs_load`` checks it against the catalogue.
+What a booked appointment or a hold stands for is read back by
+``appointment_needs`` and ``hold_needs``; the offices offering all of some
+needs, with their durations, by ``offer_durations``.
 """
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from booking.errors import BookingError
+from booking.models import Appointment, AppointmentService, Hold
 from offices.models import Office, OfficeService, Service
 from offices.selectors import public_services
 
@@ -87,6 +92,33 @@ def needs_load(pairs: list[tuple[str, int]]) -> list[Need]:
 
 def needs_from_param(value: str) -> list[Need]:
     return needs_load(needs_parse(value))
+
+
+def lines_needs(lines: Iterable[AppointmentService]) -> list[Need]:
+    """The needs an appointment's lines (with their services) stand for, in their order."""
+    return [Need(line.service, line.persons) for line in lines]
+
+
+def appointment_needs(appointment: Appointment) -> list[Need]:
+    """What an appointment was booked for: the one place that reads it back from its lines.
+
+    Lines the caller prefetched (``lines__service``) are used as they are;
+    otherwise they are read with their services in one query.
+    """
+    if "lines" in getattr(appointment, "_prefetched_objects_cache", {}):
+        return lines_needs(appointment.lines.all())
+    return lines_needs(appointment.lines.select_related("service"))
+
+
+def hold_needs(hold: Hold) -> list[Need] | None:
+    """What a hold was placed for, in the order asked: the one place that reads ``Hold.needs`` back (one query).
+
+    None when one of its services no longer exists: what the units were taken for cannot be booked.
+    """
+    services = Service.objects.in_bulk([service_id for service_id, _persons in hold.needs])
+    if len(services) != len(hold.needs):
+        return None
+    return [Need(services[service_id], persons) for service_id, persons in hold.needs]
 
 
 def round_to_grid(minutes: int, step: int) -> int:

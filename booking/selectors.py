@@ -1,4 +1,4 @@
-"""Reads of the slot grid."""
+"""Reads of the slot grid, and of a hold by its token."""
 
 import datetime
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from django.http import Http404
 
 from booking.days import local_day
 from booking.grid import BERLIN
-from booking.models import Appointment, Slot
+from booking.models import Appointment, Hold, Slot
 from booking.needs import Need, needs_minutes, offer_durations
 from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
 from offices.models import Membership, Office
@@ -201,6 +201,29 @@ def online_bookable_slots(
         .filter(online_free(office=office, now=now))
         .order_by("start")
     )
+
+
+def hold_by_token(
+    token: str | None, *, live_at: datetime.datetime | None = None, channel: str | None = None
+) -> Hold | None:
+    """The hold behind a token, with its office: the one place a hold is looked up by its token.
+
+    None for no token or one of no hold (confirmed, released, given way). With
+    ``live_at`` only a hold not yet expired then (a citizen's page: an expired
+    hold is gone, even before the expiry releases it); without it also an
+    expired one not released yet (confirming it still books its units, the
+    API still answers for it). With ``channel`` only a hold of that channel.
+    No caller locks the row: claiming a hold is deleting it under its slots'
+    locks (``booking.services.appointments``).
+    """
+    if not token:
+        return None
+    holds = Hold.objects.filter(token=token).select_related("office")
+    if live_at is not None:
+        holds = holds.filter(expires_at__gt=live_at)
+    if channel is not None:
+        holds = holds.filter(channel=channel)
+    return holds.first()
 
 
 @dataclass(frozen=True)

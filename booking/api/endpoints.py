@@ -32,7 +32,7 @@ from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_check, needs_from_param, needs_load, office_needs_minutes
-from booking.selectors import free_starts, offices_by_earliest
+from booking.selectors import free_starts, hold_by_token, offices_by_earliest
 from booking.services.appointments import (
     Contact,
     appointment_book,
@@ -69,7 +69,7 @@ def _needs(lines: list[NeedIn]) -> list[Need]:
 
 
 def _hold(token: str) -> Hold:
-    hold = Hold.objects.filter(token=token).select_related("office").first()
+    hold = hold_by_token(token)
     if hold is None:
         raise HttpError(404, _("There is no reserved time with this token. It may have run out."))
     return hold

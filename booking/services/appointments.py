@@ -17,7 +17,8 @@ from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
-from booking.needs import Need, needs_minutes, office_durations, office_needs_minutes
+from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations, office_needs_minutes
+from booking.selectors import hold_by_token
 from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_release, slots_take
 from notifications.models import Message
@@ -186,7 +187,7 @@ def _hold_matching(
     *, token: str, office: Office, start: datetime.datetime, end: datetime.datetime, needs: list[Need], channel: str
 ) -> Hold | None:
     """The hold if it is still there and matches what is being booked; None if it is gone; BookingError if not."""
-    hold = Hold.objects.filter(token=token).first()
+    hold = hold_by_token(token)
     if hold is None:
         return None
     if (hold.office_id, hold.start, hold.end, hold.channel, sorted(map(tuple, hold.needs))) != (
@@ -414,9 +415,13 @@ def appointment_move(
         raise BookingError(_("This is already the time of your appointment."), field="start")
     hold = None
     if hold_token:
-        needs = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
         hold = _hold_matching(
-            token=hold_token, office=office, start=start, end=end, needs=needs, channel=appointment.channel
+            token=hold_token,
+            office=office,
+            start=start,
+            end=end,
+            needs=appointment_needs(appointment),
+            channel=appointment.channel,
         )
     old = (appointment.start, appointment.end) if holds_units else None
     slots_lock([(office.pk, start, end), *([(office.pk, *old)] if old else [])])  # both ranges, in order
@@ -442,7 +447,7 @@ def _move_to_office(
 ) -> Appointment:
     """The move to another office: its durations for the same needs, its slots taken, the old ones given back."""
     lines = list(appointment.lines.select_related("service"))
-    needs = [Need(line.service, line.persons) for line in lines]
+    needs = lines_needs(lines)
     durations = office_durations(office=office, needs=needs)
     end = start + datetime.timedelta(
         minutes=needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)

@@ -26,8 +26,16 @@ from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
 from booking.models import Appointment, Hold
-from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
-from booking.selectors import free_starts, nearest_free_starts, offices_by_earliest
+from booking.needs import (
+    Need,
+    appointment_needs,
+    hold_needs,
+    needs_from_param,
+    needs_param,
+    office_needs_minutes,
+    what_to_bring,
+)
+from booking.selectors import free_starts, hold_by_token, nearest_free_starts, offices_by_earliest
 from booking.services.appointments import (
     Change,
     Contact,
@@ -41,7 +49,7 @@ from booking.services.appointments import (
     holds_expire_due,
 )
 from booking.services.slots import released_until
-from offices.models import Office, Service
+from offices.models import Office
 from offices.selectors import public_categories, public_office
 
 SESSION_HOLD = "booking-hold"  # the token of this browser's current hold: one at a time
@@ -239,8 +247,7 @@ def times(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _session_hold(request: HttpRequest) -> Hold | None:
-    token = request.session.get(SESSION_HOLD)
-    return Hold.objects.filter(token=token).select_related("office").first() if token else None
+    return hold_by_token(request.session.get(SESSION_HOLD))
 
 
 @require_POST
@@ -272,24 +279,26 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
 # Steps 4 and 5: contact details and the check of the answers, while the time is held
 
 
-def _hold_needs(held: Hold) -> list[Need]:
-    services = Service.objects.in_bulk([service_id for service_id, _persons in held.needs])
-    return [Need(services[service_id], persons) for service_id, persons in held.needs]
+@dataclass(frozen=True)
+class _Held:
+    hold: Hold
+    chosen: list[Need]
 
 
-def _hold_or_gone(request: HttpRequest, token: str) -> tuple[Hold | None, HttpResponse | None]:
-    """The hold behind the link, still valid; otherwise the page that says it is gone (expired or a wrong link)."""
-    held = Hold.objects.filter(token=token, expires_at__gt=timezone.now()).select_related("office").first()
-    if held is None:
+def _hold_or_gone(request: HttpRequest, token: str) -> tuple[_Held | None, HttpResponse | None]:
+    """The hold behind the link, still valid, and its needs; otherwise the page that says it is gone."""
+    held = hold_by_token(token, live_at=timezone.now())
+    chosen = hold_needs(held) if held is not None else None
+    if held is None or chosen is None:
         booked = appointment_from_hold(token)
         if booked is not None:  # Back or reload after booking: the hold became this appointment
             return None, redirect("booking:manage", token=booked.manage_token)
         return None, render(request, "booking/hold_gone.html", status=410)
-    return held, None
+    return _Held(held, chosen), None
 
 
-def _hold_context(held: Hold) -> dict:
-    chosen = _hold_needs(held)
+def _hold_context(found: _Held) -> dict:
+    held, chosen = found.hold, found.chosen
     return {
         "hold": held,
         "office": held.office,
@@ -322,7 +331,7 @@ def extend(request: HttpRequest, token: str) -> HttpResponse:
     if held is None:
         return gone
     try:
-        hold_extend(hold=held, now=timezone.now())
+        hold_extend(hold=held.hold, now=timezone.now())
         messages.success(
             request,
             _("We keep this time for you for another %(minutes)s minutes.")
@@ -350,18 +359,18 @@ def check(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "booking/check.html", context)
     try:
         appointment = appointment_book(
-            office=held.office,
-            start=held.start,
-            needs=context["chosen"],
+            office=held.hold.office,
+            start=held.hold.start,
+            needs=held.chosen,
             contact=contact,
             now=timezone.now(),
-            hold_token=held.token,
+            hold_token=held.hold.token,
         )
     except HoldAlreadyBooked as repeated:  # the same form sent twice: the first made the appointment
         appointment = repeated.appointment
     except SlotTaken as error:
         messages.error(request, error.message)
-        return _times_page(request, office=held.office, chosen=context["chosen"], lost=held.start, status=409)
+        return _times_page(request, office=held.hold.office, chosen=held.chosen, lost=held.hold.start, status=409)
     except BookingError as error:
         messages.error(request, error.message)
         return render(request, "booking/check.html", context, status=422)
@@ -381,17 +390,13 @@ def _appointment(token: str) -> Appointment:
     )
 
 
-def _appointment_needs(appointment: Appointment) -> list[Need]:
-    return [Need(line.service, line.persons) for line in appointment.lines.all()]
-
-
 @require_GET
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     just_booked = request.session.get(SESSION_BOOKED) == token
     if just_booked:
         del request.session[SESSION_BOOKED]
-    chosen = _appointment_needs(appointment)
+    chosen = appointment_needs(appointment)
     now = timezone.now()
     return render(
         request,
@@ -438,7 +443,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "booking/cancel.html",
-        {"appointment": appointment, "office": appointment.office, "chosen": _appointment_needs(appointment)},
+        {"appointment": appointment, "office": appointment.office, "chosen": appointment_needs(appointment)},
     )
 
 
@@ -473,7 +478,7 @@ def move(request: HttpRequest, token: str) -> HttpResponse:
         {
             "appointment": appointment,
             "office": appointment.office,
-            "chosen": _appointment_needs(appointment),
+            "chosen": appointment_needs(appointment),
             "minutes": appointment.duration_minutes,
             "picker": picker,
             "action": reverse("booking:move", args=[token]),
