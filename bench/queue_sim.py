@@ -16,9 +16,9 @@ Poisson process, busier in the morning, seeded so runs repeat.
 
 The day goes through the real code, with time passed as ``now``: citizens
 draw tickets with ``tickets.services.ticket_issue`` (the walk-in cut-off and
-capacity may refuse them); a free counter calls ``ticket_call_next`` at once,
+capacity may refuse them); a free counter calls ``queue_call_next`` at once,
 the citizen walks up (0.5-1 minute) and the clerk starts and later finishes
-the ticket with ``ticket_step``; a called citizen who is gone (3%) is marked
+the ticket with ``queue_step``; a called citizen who is gone (3%) is marked
 a no-show after two minutes; an idle counter calls again when the next
 citizen arrives. The clerk who leaves makes no call from 12:00 on. After
 18:00 nobody draws a ticket and the counters serve whoever still waits.
@@ -67,6 +67,7 @@ from booking.errors import BookingError  # noqa: E402
 from booking.grid import BERLIN  # noqa: E402
 from booking.models import Slot  # noqa: E402
 from booking.services.slots import capacity_refresh  # noqa: E402
+from desk.queue import queue_call_next, queue_step  # noqa: E402
 from offices.models import (  # noqa: E402
     Category,
     Membership,
@@ -81,7 +82,7 @@ from tickets.estimate import QueueState, estimate  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from tickets.policy import lane_of, rank  # noqa: E402
 from tickets.selectors import queue_state  # noqa: E402
-from tickets.services import ticket_call_next, ticket_issue, ticket_step  # noqa: E402
+from tickets.services import ticket_issue  # noqa: E402
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -311,7 +312,7 @@ def day_replay(
         if counter.busy or (counter.leaves is not None and minute >= counter.leaves):
             return
         now = moment(day, minute)
-        ticket = ticket_call_next(office=office, counter=counter.number, by=counter.clerk, now=now)
+        ticket = queue_call_next(office=office, counter=counter.number, by=counter.clerk, now=now)
         if ticket is None:
             return
         counter.busy = True
@@ -327,17 +328,17 @@ def day_replay(
             at(minute + arrival.walk_up, lambda m: start(counter, ticket, arrival, m))
 
     def gone(counter: Counter, ticket: Ticket, minute: float) -> None:
-        ticket_step(ticket=ticket, step="no_show", by=counter.clerk, now=moment(day, minute))
+        queue_step(ticket=ticket, step="no_show", by=counter.clerk, now=moment(day, minute))
         result.no_shows += 1
         counter.busy = False
         call(counter, minute)
 
     def start(counter: Counter, ticket: Ticket, arrival: Arrival, minute: float) -> None:
-        ticket_step(ticket=ticket, step="start", by=counter.clerk, now=moment(day, minute))
+        queue_step(ticket=ticket, step="start", by=counter.clerk, now=moment(day, minute))
         at(minute + arrival.service_minutes, lambda m: finish(counter, ticket, m))
 
     def finish(counter: Counter, ticket: Ticket, minute: float) -> None:
-        ticket_step(ticket=ticket, step="finish", by=counter.clerk, now=moment(day, minute))
+        queue_step(ticket=ticket, step="finish", by=counter.clerk, now=moment(day, minute))
         counter.busy = False
         call(counter, minute)
 

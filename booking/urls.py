@@ -1,7 +1,6 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from booking.views import citizen, staff
+from booking.views import citizen
 
 app_name = "booking"
 
@@ -19,8 +18,4 @@ urlpatterns = [
     path("appointment/<str:token>/cancel/", citizen.cancel, name="cancel"),
     path("appointment/<str:token>/move/", citizen.move, name="move"),
     path("t/<str:token>/", citizen.short_link, name="short"),  # the link in SMS
-    # Staff
-    path("staff/login/", auth_views.LoginView.as_view(template_name="booking/staff_login.html"), name="staff-login"),
-    path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
-    path("staff/capacity/<slug:slug>/", staff.capacity_overview, name="capacity"),
 ]

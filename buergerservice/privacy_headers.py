@@ -36,12 +36,6 @@ PRIVATE_VIEWS = frozenset(
         "tickets:ticket",
         "tickets:kiosk",
         "tickets:kiosk-ticket",
-        # staff pages outside the desk's namespace
-        "booking:capacity",
-        "tickets:queue",
-        "tickets:call-next",
-        "tickets:urgent",
-        "tickets:step",
     }
 )
 # Every page of these apps is a staff page (the desk's day, appointments, CSV, bookings; failed messages).

@@ -85,8 +85,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "buergerservice.urls"
-LOGIN_URL = "booking:staff-login"
-LOGOUT_REDIRECT_URL = "booking:staff-login"
+LOGIN_URL = "desk:staff-login"
+LOGOUT_REDIRECT_URL = "desk:staff-login"
 LOGIN_REDIRECT_URL = "desk:home"  # the day of the office (or the choice of offices)
 WSGI_APPLICATION = "buergerservice.wsgi.application"
 ASGI_APPLICATION = "buergerservice.asgi.application"
@@ -206,7 +206,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "buergerservice.signin.client_address"
 AXES_USERNAME_CALLABLE = "buergerservice.signin.client_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "booking.views.staff.locked_out"
+AXES_LOCKOUT_CALLABLE = "desk.views.staff.locked_out"
 AXES_VERBOSE = False
 
 # Messages to citizens (notifications/): e-mail and SMS through the outbox.

@@ -2,7 +2,7 @@
 
 Authentication is the staff session (ninja's ``django_auth``): anonymous
 requests are 401, and POSTs need the CSRF token like the desk's forms. Access
-goes through desk.selectors exactly as on the desk's pages: another office's
+goes through desk.access exactly as on the desk's pages: another office's
 day or appointment is 404, the same answer as for one that does not exist.
 
 Answers follow booking.api's shapes: 422 ``{"detail": [{"type", "loc",
@@ -27,9 +27,11 @@ from booking.api.errors import refusal
 from booking.api.schemas import ConflictOut, Day, InvalidOut, LineOut, LocalDateTime
 from booking.errors import BookingError
 from booking.models import Appointment, AppointmentService
-from desk.selectors import DayStatus, appointment_for_staff, day_appointments, local_day, office_for_staff
-from desk.services import MAX_COUNTER, VISIT_ACTIONS, visit_call
+from desk.access import appointment_for_staff, office_for_staff
+from desk.selectors import DayStatus, day_appointments, local_day
+from desk.services import VISIT_ACTIONS, visit_call
 from desk.services import Action as AuditAction
+from offices.validators import MAX_COUNTER
 
 router = Router(auth=django_auth, tags=["staff"])
 
@@ -71,7 +73,7 @@ class CallIn(Schema):
 
 
 def _allowed(find: Callable[..., Any], **lookup: Any) -> Any:
-    """desk.selectors' verdict as the API answers it: 404 for what is not the user's, 403 for a manager's part."""
+    """desk.access' verdict as the API answers it: 404 for what is not the user's, 403 for a manager's part."""
     try:
         return find(**lookup)
     except Http404:

@@ -1,18 +1,12 @@
-"""Reads of the clerks' desk, and the one place that decides which staff member may see which office.
+"""Reads of the clerks' desk: the day of an office, what is to rebook and its alternatives, the audit log.
 
-Every staff page and staff API endpoint reaches an office or an appointment
-through ``office_for_staff`` or ``appointment_for_staff``: another office's
-answer is 404 (its existence is not revealed), an office of one's own with a
-page for managers only is 403 for a clerk.
+Which staff member may see which office is decided in ``desk.access``.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 
 from booking.errors import BookingError
 from booking.grid import BERLIN, local_datetime
@@ -20,58 +14,7 @@ from booking.models import Appointment, AppointmentService
 from booking.needs import Need, office_needs_minutes
 from booking.selectors import earliest_starts, nearest_free_starts
 from desk.models import AuditEntry
-from offices.models import Membership, Office, OfficeService
-
-
-class Role:
-    CLERK = Membership.Role.CLERK
-    MANAGER = Membership.Role.MANAGER
-    ADMINISTRATOR = "administrator"
-
-
-def staff_offices(user: AbstractBaseUser) -> QuerySet[Office]:
-    """The offices this user works for: every office for an administrator, their memberships' for staff."""
-    if not user.is_authenticated or not user.is_active:
-        return Office.objects.none()
-    if user.is_superuser:
-        return Office.objects.all()
-    return Office.objects.filter(memberships__user=user).distinct()
-
-
-def staff_role(*, user: AbstractBaseUser, office: Office) -> str | None:
-    """The user's role at the office: administrator, manager, clerk, or None (no access)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser:
-        return Role.ADMINISTRATOR
-    return Membership.objects.filter(user=user, office=office).values_list("role", flat=True).first()
-
-
-def can_manage(role: str | None) -> bool:
-    return role in (Role.MANAGER, Role.ADMINISTRATOR)
-
-
-def office_for_staff(*, user: AbstractBaseUser, slug: str, manager: bool = False) -> tuple[Office, str]:
-    """The office and the user's role there; 404 for an office not theirs, 403 for a clerk on a manager's page."""
-    office = Office.objects.filter(slug=slug).first()
-    role = staff_role(user=user, office=office) if office is not None else None
-    if role is None:
-        raise Http404("No such office.")
-    if manager and not can_manage(role):
-        raise PermissionDenied("Office managers only.")
-    return office, role
-
-
-def appointment_for_staff(*, user: AbstractBaseUser, pk: int, manager: bool = False) -> tuple[Appointment, str]:
-    """The appointment and the user's role at its office; 404 unless its office is one of the user's."""
-    appointment = Appointment.objects.select_related("office").filter(pk=pk).first()
-    role = staff_role(user=user, office=appointment.office) if appointment is not None else None
-    if role is None:
-        raise Http404("No such appointment.")
-    if manager and not can_manage(role):
-        raise PermissionDenied("Office managers only.")
-    return appointment, role
-
+from offices.models import Office, OfficeService
 
 # The day ---------------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from booking.services.slots import capacity_refresh
 from desk.models import AuditEntry
 from desk.selectors import rebooking_alternative, to_rebook
 from offices.models import Absence, Block, Office
-from offices.validators import MAX_COUNTER
+from tickets.services import counter_checked
 from tickets.visits import ticket_follow_visit
 
 logger = logging.getLogger(__name__)
@@ -167,8 +167,7 @@ def visit_check_in(*, appointment: Appointment, by: AbstractBaseUser, now: datet
 
 def visit_call(*, appointment: Appointment, by: AbstractBaseUser, counter: int, now: datetime.datetime) -> Appointment:
     """Call the arrived citizen to ``counter`` (calling again to the same counter is allowed)."""
-    if counter is None or not 1 <= counter <= MAX_COUNTER:
-        raise BookingError(_("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER}, field="counter")
+    counter_checked(counter)
     return _visit_step(appointment=appointment, by=by, action=Action.CALL, now=now, counter=counter)
 
 

@@ -1,17 +1,26 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from desk.views import booking, capacity, day, records
+from desk.views import booking, capacity, day, queue, records, staff
 
 app_name = "desk"
 
 urlpatterns = [
     path("staff/", day.home, name="home"),
+    path("staff/login/", auth_views.LoginView.as_view(template_name="desk/staff_login.html"), name="staff-login"),
+    path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
+    path("staff/capacity/<slug:slug>/", staff.capacity_overview, name="capacity"),
     # The day of an office
     path("staff/desk/<slug:slug>/", day.day, name="day"),
     path("staff/desk/<slug:slug>/counter/", day.counter, name="counter"),
     path("staff/desk/<slug:slug>/print/", records.day_print, name="print"),
     path("staff/desk/<slug:slug>/day.csv", records.day_csv, name="csv"),
     path("staff/desk/<slug:slug>/audit/", records.audit, name="audit"),
+    # The queue at the counters
+    path("staff/desk/<slug:slug>/queue/", queue.queue, name="queue"),
+    path("staff/desk/<slug:slug>/queue/next/", queue.call_next, name="call-next"),
+    path("staff/desk/<slug:slug>/queue/urgent/", queue.urgent, name="urgent"),
+    path("staff/tickets/<int:pk>/<str:step>/", queue.step, name="ticket-step"),
     # One appointment
     path("staff/appointments/<int:pk>/", day.appointment, name="appointment"),
     path("staff/appointments/<int:pk>/act/<str:action>/", day.act, name="act"),

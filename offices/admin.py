@@ -175,7 +175,7 @@ class OfficeAdmin(TranslationAdmin):
 
     @admin.display(description=_("capacity"))
     def capacity(self, office: Office) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("booking:capacity", args=[office.slug]), _("Overview"))
+        return format_html('<a href="{}">{}</a>', reverse("desk:capacity", args=[office.slug]), _("Overview"))
 
     @admin.display(description=_("messages"))
     def message_list(self, office: Office) -> str:

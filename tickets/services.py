@@ -1,24 +1,22 @@
-"""Every change of a queue ticket: drawing one, calling the next, and the steps of its service.
+"""Every change of a queue ticket of its own: drawing one, the counter it is called to, the candidates for
+"call next", and the steps of a W, A or N ticket.
 
 A ticket's steps mirror the appointment visit's (``desk.services.VISIT_STEPS``):
 waiting → called → in service → done, or called → no-show. An appointment
-holder's ticket (T) takes its steps through the desk's visit steps, which keep
-the appointment, its audit log and the ticket in line (``tickets.visits``);
-the other tickets take them here. Each step locks the ticket's row (for a T
-ticket, the appointment's row first) and checks it against what is stored, so
-two clerks pressing "call next" at once call two different tickets.
+holder's ticket (T) is the visit's, so its steps are the desk's visit steps:
+``desk.queue`` takes a step on any ticket and calls the next one, using this
+module for the others. Each step locks the ticket's row (``ticket_lock``) and
+checks it against what is stored, so two clerks pressing "call next" at once
+call two different tickets.
 """
 
 import datetime
-import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
-from booking.models import Appointment
-from desk.services import visit_call, visit_finish, visit_no_show, visit_start, visit_steps_allowed
 from offices.models import Office, OfficeService, Service
 from offices.validators import MAX_COUNTER
 from tickets.errors import TicketTaken
@@ -27,8 +25,6 @@ from tickets.models import Kiosk, Ticket
 from tickets.policy import Lane, queue_order
 from tickets.selectors import WALK_IN_WORDS, WalkIn, local_today, open_today, queue_state, walkin_state
 from tickets.visits import ticket_number_next
-
-logger = logging.getLogger(__name__)
 
 Status = Ticket.Status
 Queue = Ticket.Queue
@@ -109,11 +105,16 @@ TICKET_STEPS: dict[str, tuple[frozenset[str], str, str]] = {
     "finish": (frozenset({Status.IN_SERVICE}), Status.DONE, "finished_at"),
     "no_show": (frozenset({Status.CALLED}), Status.NO_SHOW, "no_show_at"),
 }
-VISIT_STEP_OF = {"call": visit_call, "start": visit_start, "finish": visit_finish, "no_show": visit_no_show}
 
 
-def _check_counter(counter: int | None) -> int:
-    if counter is None or not 1 <= counter <= MAX_COUNTER:
+def counter_valid(counter: object) -> bool:
+    """Whether this is a counter's number (1 to ``MAX_COUNTER``): the one check of tickets, visits and the desk."""
+    return isinstance(counter, int) and not isinstance(counter, bool) and 1 <= counter <= MAX_COUNTER
+
+
+def counter_checked(counter: int | None) -> int:
+    """The counter a clerk calls to; BookingError (field "counter") unless ``counter_valid``."""
+    if not counter_valid(counter):
         raise BookingError(_("Enter your counter number (1 to %(max)s).") % {"max": MAX_COUNTER}, field="counter")
     return counter
 
@@ -135,14 +136,14 @@ def _check_step(ticket: Ticket, *, step: str, counter: int | None) -> None:
         )
 
 
-def ticket_steps_allowed(*, ticket: Ticket, now: datetime.datetime, counter: int | None) -> list[str]:
-    """The steps the rules allow now, in the order of TICKET_STEPS: the buttons a page offers (each checks again).
-
-    A T ticket's are its appointment's visit steps (``desk.services.visit_steps_allowed``).
-    """
+def _not_a_visit(ticket: Ticket) -> None:
     if ticket.queue == Queue.APPOINTMENT:
-        visit = set(visit_steps_allowed(appointment=ticket.appointment, now=now, counter=counter))
-        return [step for step in TICKET_STEPS if step in visit]
+        raise ValueError("an appointment holder's ticket takes the visit's steps (desk.queue)")
+
+
+def ticket_steps_allowed(*, ticket: Ticket, counter: int | None) -> list[str]:
+    """A W, A or N ticket's steps the rules allow now, in the order of TICKET_STEPS (the buttons a page offers)."""
+    _not_a_visit(ticket)
     allowed = []
     for step in TICKET_STEPS:
         try:
@@ -151,6 +152,22 @@ def ticket_steps_allowed(*, ticket: Ticket, now: datetime.datetime, counter: int
             continue
         allowed.append(step)
     return allowed
+
+
+def ticket_lock(*, ticket: Ticket, only_waiting: bool = False) -> Ticket:
+    """Lock the ticket's row in the caller's transaction and read it again (with its appointment).
+
+    Of two clerks taking the same ticket at once, the second sees the first's
+    step. For a T ticket the caller locks the appointment's row first (the
+    lock order: appointment, then ticket). ``only_waiting`` (call next):
+    TicketTaken unless the ticket is still waiting.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_lock must run inside the transaction of the step")
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("appointment").get(pk=ticket.pk)
+    if only_waiting and locked.status != Status.WAITING:
+        raise TicketTaken(_("Another counter has called this ticket."), field="status")
+    return locked
 
 
 def ticket_step(
@@ -162,33 +179,24 @@ def ticket_step(
     counter: int | None = None,
     only_waiting: bool = False,
 ) -> Ticket:
-    """Take one step (``TICKET_STEPS``); raises BookingError (TicketTaken for a race lost) and changes nothing.
+    """Take one step (``TICKET_STEPS``) of a W, A or N ticket; BookingError (TicketTaken for a race lost) and
+    nothing changed when the rules refuse it. A T ticket's steps are its visit's: ``desk.queue.queue_step``.
 
     ``counter`` is the clerk's: needed to call, and to start a ticket nobody called.
     ``only_waiting`` (call next): refuse unless the ticket is still waiting.
     """
     if step not in TICKET_STEPS:
         raise BookingError(_("Unknown step."), field="step")
+    _not_a_visit(ticket)
     if step == "call":
-        _check_counter(counter)
+        counter_checked(counter)
     _allowed_from, to, stamp = TICKET_STEPS[step]
     with transaction.atomic():
-        if ticket.appointment_id is not None:
-            # Lock order of the visit steps: the appointment first, then its ticket.
-            Appointment.objects.select_for_update().filter(pk=ticket.appointment_id).first()
-        # The row lock: of two clerks taking the same ticket at once, the second sees the first's step.
-        locked = Ticket.objects.select_for_update(of=("self",)).select_related("appointment").get(pk=ticket.pk)
-        if only_waiting and locked.status != Status.WAITING:
-            raise TicketTaken(_("Another counter has called this ticket."), field="status")
-        if locked.queue == Queue.APPOINTMENT:
-            kwargs = {"counter": counter} if step == "call" else {}
-            VISIT_STEP_OF[step](appointment=locked.appointment, by=by, now=now, **kwargs)
-            locked.refresh_from_db()
-            return locked
+        locked = ticket_lock(ticket=ticket, only_waiting=only_waiting)
         _check_step(locked, step=step, counter=counter)
         fields = ["status", stamp]
         if step == "call" or (step == "start" and locked.counter is None):
-            locked.counter = _check_counter(counter)
+            locked.counter = counter_checked(counter)
             fields.append("counter")
         if step == "call":
             locked.called_by = by
@@ -200,27 +208,19 @@ def ticket_step(
     return locked
 
 
-def ticket_call_next(*, office: Office, counter: int, by: AbstractBaseUser, now: datetime.datetime) -> Ticket | None:
-    """Call the ticket the queue order (``tickets.policy``) gives this counter; None when nobody is waiting.
+# Calling the next -------------------------------------------------------------------------------
 
-    A ticket another clerk calls in the same moment, or whose appointment refuses the call, is passed over.
+
+def ticket_candidates(*, office: Office, counter: int, now: datetime.datetime) -> list[Ticket]:
+    """Today's waiting tickets in the order the queue order (``tickets.policy``) gives this counter to call them.
+
+    ``desk.queue.queue_call_next`` calls the first that can still be called.
     """
-    _check_counter(counter)
+    counter_checked(counter)
     lane = Lane.of(counter=counter, pickup_counters=office.pickup_counter_numbers)
-    for ticket in queue_order(_waiting(office, now), lane=lane, now=now):
-        try:
-            return ticket_step(ticket=ticket, step="call", by=by, now=now, counter=counter, only_waiting=True)
-        except TicketTaken:
-            continue
-        except BookingError as error:  # the appointment behind a T ticket refuses the call: the next one, then
-            logger.warning("Call next passed over ticket %s: %s", ticket.pk, error.message)
-            continue
-    return None
-
-
-def _waiting(office: Office, now: datetime.datetime) -> list[Ticket]:
-    return list(
+    waiting = list(
         Ticket.objects.filter(office=office, day=local_today(now), status=Status.WAITING)
         .select_related("appointment")
         .order_by("issued_at", "pk")
     )
+    return queue_order(waiting, lane=lane, now=now)

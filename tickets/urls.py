@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import kiosk, public, staff, ticket
+from tickets.views import kiosk, public, ticket
 
 app_name = "tickets"
 urlpatterns = [
@@ -13,9 +13,4 @@ urlpatterns = [
     path("offices/<slug:slug>/display/", public.display, name="display"),
     path("status/", public.status, name="status"),
     path("status/<slug:slug>/", public.office_status, name="office-status"),
-    # The clerks' queue
-    path("staff/desk/<slug:slug>/queue/", staff.queue, name="queue"),
-    path("staff/desk/<slug:slug>/queue/next/", staff.call_next, name="call-next"),
-    path("staff/desk/<slug:slug>/queue/urgent/", staff.urgent, name="urgent"),
-    path("staff/tickets/<int:pk>/<str:step>/", staff.step, name="step"),
 ]

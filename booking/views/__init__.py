@@ -1,1 +1,1 @@
-"""Views of booking: the citizen's flow (citizen) and the staff's pages (staff)."""
+"""Views of booking: the citizen's flow (citizen); the staff's pages are the desk's."""

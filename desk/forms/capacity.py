@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
-from desk.services import MAX_COUNTER, REASON_MAX_LENGTH
+from desk.services import REASON_MAX_LENGTH
 from offices.models import Absence, Office
+from offices.validators import MAX_COUNTER
 
 MAX_ABSENCE_DAYS = 366  # one absence at most a year long; a longer one is entered again
 YEARS_AHEAD = 2  # how far ahead absences and blocks can be entered (keeps dates far from date.max)

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.days import DayField
 from desk.selectors import DayStatus
-from desk.services import MAX_COUNTER, REASON_MAX_LENGTH
+from desk.services import REASON_MAX_LENGTH
 from offices.models import Office
+from offices.validators import MAX_COUNTER
 
 QUERY_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 1000

@@ -1,11 +1,11 @@
-"""The clerks' desk pages. Each view reaches its office or appointment through desk.selectors'
-``office_for_staff`` / ``appointment_for_staff`` (404 for another office, 403 for a clerk on a manager's page)
+"""The clerks' desk pages. Each view reaches its office, appointment, ticket, hold or block through
+``desk.access`` (404 for another office, 403 for a clerk on a manager's page)
 and renders with ``staff_context`` so every page has the same navigation."""
 
 from django.http import HttpRequest
 
 from booking.models import Appointment
-from desk.selectors import can_manage, staff_offices
+from desk.access import can_manage, staff_offices
 from offices.models import Office
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,9 +29,9 @@ from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
 from booking.services.appointments import appointment_from_hold, hold_place, holds_expire_due
+from desk.access import appointment_for_staff, office_for_staff, phone_hold_for_staff
 from desk.forms.booking import DeskContactForm
 from desk.phone_times import earliest_phone_start, phone_day, phone_last_day
-from desk.selectors import appointment_for_staff, office_for_staff
 from desk.services import desk_book
 from desk.views import staff_context
 from notifications.models import Message
@@ -227,10 +227,8 @@ def _place(request: HttpRequest, *, office: Office, token: str) -> _Place | None
 
     A hold of another office (or a citizen's online hold) is 404, like the office itself.
     """
-    hold = Hold.objects.filter(token=token).first()
+    hold = phone_hold_for_staff(office=office, token=token)
     if hold is not None:
-        if hold.office_id != office.pk or hold.channel != PHONE:
-            raise Http404("No such reserved time.")
         chosen = _hold_needs(hold)
         return _Place(hold.start, hold.end, chosen, hold) if chosen else None
     flow = request.session.get(SESSION_FLOW) or {}

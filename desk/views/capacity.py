@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -23,8 +23,9 @@ from booking.errors import BookingError
 from booking.grid import BERLIN
 from booking.models import Appointment
 from desk import services
+from desk.access import block_for_staff, office_for_staff
 from desk.forms.capacity import AbsenceForm, BlockForm, RebookForm, add_service_error
-from desk.selectors import local_day, office_for_staff, rebooking_alternative, to_rebook
+from desk.selectors import local_day, rebooking_alternative, to_rebook
 from desk.views import staff_context
 from offices.models import Absence, Block, Office
 
@@ -162,9 +163,7 @@ def blocks(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def block_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     office, _role = office_for_staff(user=request.user, slug=slug, manager=True)
-    block = Block.objects.filter(office=office, pk=pk).first()
-    if block is None:
-        raise Http404("No such blocked time.")
+    block = block_for_staff(office=office, pk=pk)
     now = timezone.now()
     if datetime.datetime.combine(block.date, block.ends, tzinfo=BERLIN) <= now:
         messages.error(request, _("This blocked time is over; it stays on record."))

@@ -27,21 +27,11 @@ from booking.grid import BERLIN, is_ambiguous
 from booking.models import Appointment
 from booking.selectors import free_starts
 from booking.services.appointments import Change, appointment_changes_allowed
+from desk.access import appointment_for_staff, can_manage, office_for_staff, staff_offices
 from desk.forms.day import CancelForm, CounterForm, DayFilterForm, MoveDayForm, MoveForm, NoteForm
 from desk.models import AuditEntry
-from desk.selectors import (
-    DayStatus,
-    appointment_for_staff,
-    can_manage,
-    day_appointments,
-    day_counts,
-    local_day,
-    office_for_staff,
-    rebooking_alternative,
-    staff_offices,
-)
+from desk.selectors import DayStatus, day_appointments, day_counts, local_day, rebooking_alternative
 from desk.services import (
-    MAX_COUNTER,
     VISIT_ACTIONS,
     VISIT_STEPS,
     appointment_note,
@@ -53,6 +43,7 @@ from desk.services import (
 from desk.views import staff_context
 from offices.models import Office
 from tickets.models import Ticket
+from tickets.services import counter_valid
 
 Action = AuditEntry.Action
 STATUS_LABELS = dict(DayStatus.CHOICES)
@@ -64,7 +55,7 @@ def _counter_key(office: Office) -> str:
 
 def session_counter(request: HttpRequest, office: Office) -> int | None:
     counter = request.session.get(_counter_key(office))
-    return counter if isinstance(counter, int) and 1 <= counter <= MAX_COUNTER else None
+    return counter if counter_valid(counter) else None
 
 
 def next_url(request: HttpRequest, fallback: str) -> str:

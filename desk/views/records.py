@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 from booking.days import requested_day
 from booking.grid import BERLIN
 from booking.models import Appointment
+from desk.access import office_for_staff
 from desk.models import AuditEntry
-from desk.selectors import DayStatus, day_appointments, day_range, local_day, office_audit, office_for_staff
+from desk.selectors import DayStatus, day_appointments, day_range, local_day, office_audit
 from desk.views import staff_context
 
 AUDIT_PAGE_SIZE = 100

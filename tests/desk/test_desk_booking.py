@@ -381,7 +381,7 @@ def test_signed_out_visitors_are_sent_to_the_sign_in(client: Client, world) -> N
     for url in [book_url("book", "mitte"), book_url("book-time", "mitte"), book_url("slip", appointment.pk)]:
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("booking:staff-login"))
+        assert response["Location"].startswith(reverse("desk:staff-login"))
 
 
 def test_a_hold_of_another_office_or_a_citizens_hold_is_404_at_this_office(clerk, world, frozen) -> None:  # type: ignore[no-untyped-def]

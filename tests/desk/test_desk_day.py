@@ -87,7 +87,7 @@ def test_every_desk_page_asks_for_sign_in_first(client, world):
     ]:
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("booking:staff-login"))
+        assert response["Location"].startswith(reverse("desk:staff-login"))
 
 
 # The day ----------------------------------------------------------------------------------------

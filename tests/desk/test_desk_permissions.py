@@ -40,14 +40,14 @@ PAGES = [
     ("desk:absences", "office", True),
     ("desk:blocks", "office", True),
     ("desk:block-remove", "block", True),
-    ("booking:capacity", "office", True),
+    ("desk:capacity", "office", True),
     ("notifications:office-messages", "office", True),
-    ("tickets:queue", "office", False),
-    ("tickets:call-next", "office", False),
-    ("tickets:urgent", "office", False),
-    ("tickets:step", "ticket", False),
+    ("desk:queue", "office", False),
+    ("desk:call-next", "office", False),
+    ("desk:urgent", "office", False),
+    ("desk:ticket-step", "ticket", False),
 ]
-NOT_OFFICE_PAGES = {"desk:home", "booking:staff-login", "booking:staff-logout"}
+NOT_OFFICE_PAGES = {"desk:home", "desk:staff-login", "desk:staff-logout"}
 
 API = [
     ("get", "/api/v1/staff/offices/{slug}/day", False),
@@ -140,7 +140,7 @@ def test_signed_out_visitors_are_sent_to_the_sign_in(world, targets, name, kind,
     response = Client().get(url(name, kind, world, targets))
     assert response.status_code in (302, 405)
     if response.status_code == 302:
-        assert response.url.startswith(reverse("booking:staff-login"))
+        assert response.url.startswith(reverse("desk:staff-login"))
 
 
 @pytest.mark.parametrize(("method", "path", "managers_only"), API)

@@ -14,11 +14,11 @@ from django.utils import translation
 
 from booking.models import Appointment
 from desk.models import AuditEntry
+from desk.queue import queue_call_next
 from desk.services import visit_check_in
 from tests.support.queue_steps import at, queue_world
 from tests.support.staff import sign_in
 from tickets.models import Ticket
-from tickets.services import ticket_call_next
 
 Queue = Ticket.Queue
 Status = Ticket.Status
@@ -44,19 +44,19 @@ def en(url: str) -> str:
 
 
 def queue_url(slug: str = "mitte") -> str:
-    return reverse("tickets:queue", args=[slug])
+    return reverse("desk:queue", args=[slug])
 
 
 def call_next_url(slug: str = "mitte") -> str:
-    return reverse("tickets:call-next", args=[slug])
+    return reverse("desk:call-next", args=[slug])
 
 
 def urgent_url(slug: str = "mitte") -> str:
-    return reverse("tickets:urgent", args=[slug])
+    return reverse("desk:urgent", args=[slug])
 
 
 def step_url(ticket: Ticket, step: str) -> str:
-    return reverse("tickets:step", args=[ticket.pk, step])
+    return reverse("desk:ticket-step", args=[ticket.pk, step])
 
 
 def clerk(username: str = "clerk-a", counter: int | None = None) -> Client:
@@ -267,7 +267,7 @@ def test_an_unknown_step_is_404_and_changes_nothing(qw) -> None:  # type: ignore
         client = clerk(counter=1)
         assert press(client, step_url(ticket, "check_in")).status_code == 404
         assert press(client, step_url(ticket, "delete")).status_code == 404
-        assert press(client, reverse("tickets:step", args=[999999, "call"])).status_code == 404
+        assert press(client, reverse("desk:ticket-step", args=[999999, "call"])).status_code == 404
     assert refresh(ticket).status == Status.WAITING
 
 
@@ -336,7 +336,7 @@ def test_a_clerk_of_another_office_gets_404_on_every_queue_address_and_nothing_c
 
 def test_signed_out_visitors_are_sent_to_the_sign_in(qw) -> None:  # type: ignore[no-untyped-def]
     ticket = qw.draw("08:30")
-    login = reverse("booking:staff-login")
+    login = reverse("desk:staff-login")
     client = Client()
     with time_machine.travel(at("09:00"), tick=False):
         answers = [client.get(queue_url())] + [
@@ -434,8 +434,8 @@ def test_the_queue_page_and_its_list_cost_the_same_queries_for_2_and_6_tickets(q
     qw.draw("09:30", service="anmeldung")
     qw.draw("09:40", queue=Queue.PICKUP, service="abholung-ausweis")
     qw.draw("09:45", queue=Queue.URGENT)
-    ticket_call_next(office=qw.office_a, counter=1, by=qw.clerk_a, now=at("10:20"))  # one at my counter
-    ticket_call_next(office=qw.office_a, counter=2, by=qw.manager_a, now=at("10:20"))  # one at another
+    queue_call_next(office=qw.office_a, counter=1, by=qw.clerk_a, now=at("10:20"))  # one at my counter
+    queue_call_next(office=qw.office_a, counter=2, by=qw.manager_a, now=at("10:20"))  # one at another
     assert Ticket.objects.count() == 6
     six = (_queue_queries(client), _queue_queries(client, HTTP_HX_REQUEST="true"))
     # session, user, office, role, tickets, done/no-show counts; the page adds the desk's navigation and the matters.

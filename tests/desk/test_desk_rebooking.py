@@ -467,7 +467,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(world, client, name):
     response = client.get(target)
 
     assert response.status_code == 302
-    assert reverse("booking:staff-login") in response["Location"]
+    assert reverse("desk:staff-login") in response["Location"]
 
 
 def test_an_administrator_may_rebook_at_any_office(world, client):

@@ -179,7 +179,7 @@ def test_a_clerk_of_another_office_gets_404_for_the_print_page_and_the_csv(clien
 def test_anonymous_visitors_are_sent_to_the_staff_sign_in(client: Client, world) -> None:  # type: ignore[no-untyped-def]
     for response in (_print(client), _csv(client)):
         assert response.status_code == 302
-        assert reverse("booking:staff-login") in response["Location"]
+        assert reverse("desk:staff-login") in response["Location"]
 
 
 def test_a_bad_date_shows_today_and_never_a_server_error(client: Client, world) -> None:  # type: ignore[no-untyped-def]

@@ -21,14 +21,14 @@ def fail(client: Client, username: str, times: int) -> None:
 
 
 def test_a_clerk_signs_in_and_lands_on_the_desk(client: Client, world) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
+    response = client.post(reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
     assert response.status_code == 302
     assert response.url == reverse("desk:home")
     assert "_auth_user_id" in client.session
 
 
 def test_a_wrong_password_is_refused_with_the_form_again(client: Client, world) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(reverse("booking:staff-login"), {"username": "clerk-a", "password": "nope"})
+    response = client.post(reverse("desk:staff-login"), {"username": "clerk-a", "password": "nope"})
     assert response.status_code == 200
     assert response.context["form"].errors
     assert "_auth_user_id" not in client.session
@@ -37,7 +37,7 @@ def test_a_wrong_password_is_refused_with_the_form_again(client: Client, world) 
 def test_after_the_failure_limit_even_the_right_password_is_refused(client: Client, world) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(at("08:00"), tick=False):
         fail(client, "clerk-a", settings.AXES_FAILURE_LIMIT)
-        response = client.post(reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
+        response = client.post(reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     assert b"15" in response.content  # the page says for how many minutes
@@ -93,8 +93,8 @@ def test_the_admin_sign_in_is_locked_out_too(client: Client, world) -> None:  # 
 
 def test_signing_out_needs_a_post_and_ends_the_session(client: Client, world) -> None:  # type: ignore[no-untyped-def]
     assert sign_in(client, "clerk-a")
-    assert client.get(reverse("booking:staff-logout")).status_code == 405
-    client.post(reverse("booking:staff-logout"))
+    assert client.get(reverse("desk:staff-logout")).status_code == 405
+    client.post(reverse("desk:staff-logout"))
     assert "_auth_user_id" not in client.session
 
 
@@ -108,7 +108,7 @@ def test_failures_from_one_address_do_not_lock_the_clerk_out_from_another(world)
         fail(attacker, "clerk-a", settings.AXES_FAILURE_LIMIT)
         assert (
             attacker.post(
-                reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD}
+                reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD}
             ).status_code
             == 429
         )
@@ -123,7 +123,7 @@ def test_one_address_trying_many_user_names_is_refused_after_the_address_limit(w
         for number in range(limit):
             assert not sign_in(sprayer, f"guess-{number}", "Sommer2026!")
         # even a real user name with its right password is refused from there now
-        response = sprayer.post(reverse("booking:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
+        response = sprayer.post(reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD})
         assert response.status_code == 429
         assert sign_in(at_address("198.51.100.7"), "clerk-a")  # elsewhere the city signs in as usual
     later = at("08:00") + settings.AXES_COOLOFF_TIME + datetime.timedelta(seconds=1)
@@ -152,7 +152,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts_not_the_proxys(worl
         assert sign_in(at_address(proxy, HTTP_X_FORWARDED_FOR="198.51.100.7"), "clerk-a")
 
 
-@pytest.mark.parametrize("url", ["booking:staff-login", "admin:login"])
+@pytest.mark.parametrize("url", ["desk:staff-login", "admin:login"])
 def test_a_user_name_longer_than_any_is_refused_and_counted_not_a_server_error(client: Client, world, url) -> None:  # type: ignore[no-untyped-def]
     """axes stores the attempt's user name in 255 characters: a longer one failed the insert on PostgreSQL."""
     long_name = "u" * 300

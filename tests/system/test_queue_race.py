@@ -17,11 +17,11 @@ from django.urls import reverse
 
 from booking.models import Appointment
 from desk.models import AuditEntry
+from desk.queue import queue_call_next
 from desk.services import visit_check_in
 from tests.support.queue_steps import QueueWorld, at, queue_world
 from tests.support.staff import sign_in
 from tickets.models import Ticket
-from tickets.services import ticket_call_next
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def two_clerks_call_next(qw: QueueWorld, hhmm: str) -> list[str | None]:
 
     def call(user: object, counter: int) -> Callable[[], str | None]:
         def action() -> str | None:
-            ticket = ticket_call_next(office=qw.office_a, counter=counter, by=user, now=at(hhmm))
+            ticket = queue_call_next(office=qw.office_a, counter=counter, by=user, now=at(hhmm))
             return ticket.label if ticket else None
 
         return action
@@ -106,7 +106,7 @@ def test_two_clerks_pressing_call_next_on_their_pages_get_different_tickets() ->
     qw = queue_world()
     qw.draw("08:30")
     qw.draw("08:31")
-    address = reverse("tickets:call-next", args=[qw.office_a.slug])
+    address = reverse("desk:call-next", args=[qw.office_a.slug])
     clients = []
     with time_machine.travel(at("09:00"), tick=False):
         for username, counter in (("clerk-a", 1), ("manager-a", 2)):

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.contrib.staticfiles import finders
 
+from desk.queue import queue_call_next, queue_step
 from offices.models import Office
 from tests.support.queue_steps import TODAY, at, queue_world
 from tickets.models import Ticket
-from tickets.services import ticket_call_next, ticket_step
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def qw():  # type: ignore[no-untyped-def]
 
 
 def _call(qw, hhmm: str, counter: int) -> Ticket:  # type: ignore[no-untyped-def]
-    ticket = ticket_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
+    ticket = queue_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
     assert ticket is not None
     return ticket
 
@@ -67,7 +67,7 @@ def test_the_display_shows_at_most_seven_calls_of_today_and_no_no_shows(client, 
     for minute in range(9):
         qw.draw(f"08:{minute:02d}")
     tickets = [_call(qw, f"08:{10 + n:02d}", 1 + n % 2) for n in range(9)]
-    ticket_step(ticket=tickets[-1], step="no_show", by=qw.clerk_a, now=at("08:30"))
+    queue_step(ticket=tickets[-1], step="no_show", by=qw.clerk_a, now=at("08:30"))
     with time_machine.travel(at("08:31"), tick=False):
         html = client.get("/en/offices/mitte/display/").content.decode()
     assert [number for number, _counter in _calls(html)] == [
@@ -177,7 +177,7 @@ def test_a_no_show_of_the_newest_call_is_not_announced_as_a_new_call(client, qw)
     second = _call(qw, "08:11", 2)
     with time_machine.travel(at("08:12"), tick=False):
         state = _state(client.get("/en/offices/mitte/display/").content.decode())
-    ticket_step(ticket=second, step="no_show", by=qw.clerk_a, now=at("08:12:10"))
+    queue_step(ticket=second, step="no_show", by=qw.clerk_a, now=at("08:12:10"))
     with time_machine.travel(at("08:12:20"), tick=False):
         html = client.get("/en/offices/mitte/display/", state, **HTMX).content.decode()
     assert _calls(html) == [("W001", "Counter 1")]
@@ -189,7 +189,7 @@ def test_a_recall_is_announced_again(client, qw) -> None:  # type: ignore[no-unt
     ticket = _call(qw, "08:10", 1)
     with time_machine.travel(at("08:11"), tick=False):
         state = _state(client.get("/en/offices/mitte/display/").content.decode())
-    ticket_step(ticket=ticket, step="call", by=qw.clerk_a, now=at("08:11:05"), counter=1)
+    queue_step(ticket=ticket, step="call", by=qw.clerk_a, now=at("08:11:05"), counter=1)
     with time_machine.travel(at("08:11:06"), tick=False):
         html = client.get("/en/offices/mitte/display/", state, **HTMX).content.decode()
     assert "Number W001, please go to counter 1." in html

@@ -1,13 +1,13 @@
-"""The queue order (tickets.policy) and "call next" (tickets.services.ticket_call_next)."""
+"""The queue order (tickets.policy) and "call next" (desk.queue.queue_call_next)."""
 
 import pytest
 
 from booking.errors import BookingError
 from booking.models import Appointment
+from desk.queue import queue_call_next, queue_step
 from desk.services import visit_check_in
 from tests.support.queue_steps import at, queue_world
 from tickets.models import Ticket
-from tickets.services import ticket_call_next, ticket_step
 
 Queue = Ticket.Queue
 Status = Ticket.Status
@@ -21,7 +21,7 @@ def qw():  # type: ignore[no-untyped-def]
 
 
 def _call_next(qw, hhmm: str, counter: int = 1) -> str | None:  # type: ignore[no-untyped-def]
-    ticket = ticket_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
+    ticket = queue_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
     return ticket.label if ticket else None
 
 
@@ -107,12 +107,12 @@ def test_without_designated_counters_every_counter_takes_pickups_first(qw) -> No
 def test_a_ticket_goes_through_its_steps_and_refuses_the_wrong_ones(qw) -> None:  # type: ignore[no-untyped-def]
     ticket = qw.draw("08:01")
     with pytest.raises(BookingError):
-        ticket_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("08:05"))
-    called = ticket_call_next(office=qw.office_a, counter=3, by=qw.clerk_a, now=at("08:05"))
+        queue_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("08:05"))
+    called = queue_call_next(office=qw.office_a, counter=3, by=qw.clerk_a, now=at("08:05"))
     with pytest.raises(BookingError):
-        ticket_step(ticket=called, step="call", by=qw.clerk_b, counter=4, now=at("08:06"))
-    ticket_step(ticket=called, step="start", by=qw.clerk_a, now=at("08:07"))
-    done = ticket_step(ticket=called, step="finish", by=qw.clerk_a, now=at("08:19"))
+        queue_step(ticket=called, step="call", by=qw.clerk_b, counter=4, now=at("08:06"))
+    queue_step(ticket=called, step="start", by=qw.clerk_a, now=at("08:07"))
+    done = queue_step(ticket=called, step="finish", by=qw.clerk_a, now=at("08:19"))
     assert (done.status, done.counter, done.called_by) == (Status.DONE, 3, qw.clerk_a)
     assert (done.called_at, done.service_started_at, done.finished_at) == (at("08:05"), at("08:07"), at("08:19"))
 
@@ -120,9 +120,9 @@ def test_a_ticket_goes_through_its_steps_and_refuses_the_wrong_ones(qw) -> None:
 def test_a_t_ticket_follows_the_desk_and_the_desk_follows_it(qw) -> None:  # type: ignore[no-untyped-def]
     appointment = qw.book("09:00")
     visit_check_in(appointment=appointment, by=qw.clerk_a, now=at("08:55"))
-    ticket = ticket_call_next(office=qw.office_a, counter=2, by=qw.clerk_a, now=at("09:00"))
-    ticket_step(ticket=ticket, step="start", by=qw.clerk_a, now=at("09:01"))
-    ticket = ticket_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("09:14"))
+    ticket = queue_call_next(office=qw.office_a, counter=2, by=qw.clerk_a, now=at("09:00"))
+    queue_step(ticket=ticket, step="start", by=qw.clerk_a, now=at("09:01"))
+    ticket = queue_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("09:14"))
     appointment.refresh_from_db()
     assert appointment.visit == Appointment.Visit.DONE
     assert (ticket.status, ticket.counter, ticket.finished_at) == (Status.DONE, 2, at("09:14"))

@@ -71,15 +71,15 @@ def test_walk_in_tickets_stop_when_the_day_s_remaining_walk_in_capacity_is_taken
 
 
 def test_capacity_comes_back_as_walk_ins_are_served(qw) -> None:  # type: ignore[no-untyped-def]
-    from tickets.services import ticket_call_next, ticket_step
+    from desk.queue import queue_call_next, queue_step
 
     for _n in range(3):
         qw.draw("10:00")
     assert _state(qw, "10:00") == WalkIn.OPEN  # 120 counter-minutes left, 45 + 15 asked
     for counter in (1, 2):
-        ticket = ticket_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at("10:00"))
-        ticket_step(ticket=ticket, step="start", by=qw.clerk_a, now=at("10:00"))
-        ticket_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("10:10"))
+        ticket = queue_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at("10:00"))
+        queue_step(ticket=ticket, step="start", by=qw.clerk_a, now=at("10:00"))
+        queue_step(ticket=ticket, step="finish", by=qw.clerk_a, now=at("10:10"))
     # At 11:20, 40 counter-minutes are left: the one still waiting (15) and a new one (15) fit...
     assert _state(qw, "11:20") == WalkIn.OPEN
     assert qw.draw("11:20").label == "W004"

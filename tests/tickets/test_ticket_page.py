@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from desk.queue import queue_call_next, queue_step
 from tests.support.queue_steps import TODAY, at, queue_world
 from tickets.models import Ticket
-from tickets.services import ticket_call_next, ticket_step
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +34,8 @@ def show(client, token: str, hhmm: str = "09:10", day: datetime.date = TODAY, ht
 
 def four_walk_ins_the_first_in_service_at_counter_1(qw) -> list[Ticket]:  # type: ignore[no-untyped-def]
     tickets = [qw.draw("09:00") for _n in range(4)]
-    called = ticket_call_next(office=qw.office_a, counter=1, by=qw.clerk_a, now=at("09:05"))
-    ticket_step(ticket=called, step="start", by=qw.clerk_a, now=at("09:05"))
+    called = queue_call_next(office=qw.office_a, counter=1, by=qw.clerk_a, now=at("09:05"))
+    queue_step(ticket=called, step="start", by=qw.clerk_a, now=at("09:05"))
     return tickets
 
 
@@ -65,7 +65,7 @@ def test_now_serving_shows_the_latest_call_of_the_office(client, qw) -> None:  #
 
 def test_a_called_ticket_is_sent_to_its_counter(client, qw) -> None:  # type: ignore[no-untyped-def]
     ticket = qw.draw("09:00")
-    ticket_call_next(office=qw.office_a, counter=2, by=qw.clerk_a, now=at("09:04"))
+    queue_call_next(office=qw.office_a, counter=2, by=qw.clerk_a, now=at("09:04"))
 
     html = show(client, ticket.token, "09:05").content.decode()
 
@@ -106,7 +106,7 @@ def test_the_full_page_polls_has_a_live_region_and_a_pause_button_for_javascript
 def test_a_finished_ticket_stops_polling(client, qw, steps: list[str], text: str) -> None:  # type: ignore[no-untyped-def]
     ticket = qw.draw("09:00")
     for step in steps:
-        ticket = ticket_step(ticket=ticket, step=step, by=qw.clerk_a, now=at("09:05"), counter=1)
+        ticket = queue_step(ticket=ticket, step=step, by=qw.clerk_a, now=at("09:05"), counter=1)
 
     for htmx in (False, True):
         html = show(client, ticket.token, "09:20", htmx=htmx).content.decode()

@@ -4,12 +4,12 @@ import datetime
 
 import pytest
 
+from desk.queue import queue_call_next, queue_step
 from desk.services import visit_check_in
 from tests.support.queue_steps import TODAY, at, queue_world
 from tickets.estimate import Minutes, estimate
 from tickets.models import Ticket
 from tickets.selectors import new_walkin_estimate, queue_state
-from tickets.services import ticket_call_next, ticket_step
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,11 @@ def qw():  # type: ignore[no-untyped-def]
 
 def _serve(qw, hhmm: str, counter: int, minutes: int = 0) -> Ticket:  # type: ignore[no-untyped-def]
     """Call the next ticket to ``counter`` at ``hhmm`` and start it; finish it ``minutes`` later if given."""
-    ticket = ticket_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
-    ticket = ticket_step(ticket=ticket, step="start", by=qw.clerk_a, now=at(hhmm))
+    ticket = queue_call_next(office=qw.office_a, counter=counter, by=qw.clerk_a, now=at(hhmm))
+    ticket = queue_step(ticket=ticket, step="start", by=qw.clerk_a, now=at(hhmm))
     if minutes:
         finished = at(hhmm) + datetime.timedelta(minutes=minutes)
-        ticket = ticket_step(ticket=ticket, step="finish", by=qw.clerk_a, now=finished)
+        ticket = queue_step(ticket=ticket, step="finish", by=qw.clerk_a, now=finished)
     return ticket
 
 

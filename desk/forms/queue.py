@@ -1,4 +1,4 @@
-"""Forms of the clerks' queue: they validate and convert, tickets.services decides."""
+"""Forms of the clerks' queue: they validate and convert, tickets.services and desk.queue decide."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

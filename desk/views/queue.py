@@ -1,12 +1,12 @@
 """The clerks' queue: today's tickets of an office, "call next", the steps of one ticket, urgent cases.
 
 Like the desk's day (``desk.views.day``), the list is a partial
-(templates/tickets/_queue.html) that htmx reloads every ``DESK_REFRESH_SECONDS``
+(templates/desk/_queue.html) that htmx reloads every ``DESK_REFRESH_SECONDS``
 and after each action; the counter, "call next" and the urgent case's form stay
 outside it, so nothing a clerk is choosing is replaced. Without JavaScript every
 action is a plain form that redirects back (to ``next`` when it points into this
 site). The clerk's counter is the desk's: the same session value as the day page.
-Who is called next is ``tickets.policy``'s decision, taken by ``tickets.services``.
+Who is called next is ``tickets.policy``'s decision, taken by ``desk.queue``.
 """
 
 import datetime
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,15 +24,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from booking.errors import BookingError
-from desk.selectors import office_for_staff
+from desk.access import office_for_staff, ticket_for_staff
+from desk.forms.queue import UrgentForm
+from desk.queue import queue_call_next, queue_step, queue_steps_allowed
 from desk.views import staff_context
 from desk.views.day import call_counter, next_url, session_counter
 from offices.models import Office
-from tickets.forms import UrgentForm
 from tickets.models import Ticket
 from tickets.policy import Lane, queue_order
 from tickets.selectors import closed_counts, local_today, open_tickets
-from tickets.services import TICKET_STEPS, ticket_call_next, ticket_issue, ticket_step, ticket_steps_allowed
+from tickets.services import TICKET_STEPS, ticket_issue
 
 Status = Ticket.Status
 AT_COUNTER = (Status.CALLED, Status.IN_SERVICE)
@@ -55,16 +55,7 @@ STEP_DONE = {
 
 
 def _queue_url(office: Office) -> str:
-    return reverse("tickets:queue", args=[office.slug])
-
-
-def _ticket_for_staff(*, user: AbstractBaseUser, pk: int) -> tuple[Ticket, str]:
-    """The ticket and the user's role at its office; 404 unless its office is one of the user's."""
-    ticket = Ticket.objects.select_related("office", "appointment").filter(pk=pk).first()
-    if ticket is None:
-        raise Http404("No such ticket.")
-    _office, role = office_for_staff(user=user, slug=ticket.office.slug)
-    return ticket, role
+    return reverse("desk:queue", args=[office.slug])
 
 
 # The page ---------------------------------------------------------------------------------------
@@ -78,8 +69,8 @@ class Row:
 
 
 def _steps(ticket: Ticket, *, now: datetime.datetime, counter: int | None) -> list[tuple[str, str]]:
-    """The buttons the rules allow now (tickets.services checks again when one is pressed)."""
-    return [(step, str(STEP_BUTTONS[step])) for step in ticket_steps_allowed(ticket=ticket, now=now, counter=counter)]
+    """The buttons the rules allow now (desk.queue checks again when one is pressed)."""
+    return [(step, str(STEP_BUTTONS[step])) for step in queue_steps_allowed(ticket=ticket, now=now, counter=counter)]
 
 
 def _row(ticket: Ticket, *, now: datetime.datetime, counter: int | None, mine: bool) -> Row:
@@ -119,9 +110,9 @@ def _queue_response(request: HttpRequest, office: Office, role: str) -> HttpResp
     now = timezone.now()
     context = _queue_context(request, office, now)
     if request.htmx:
-        return render(request, "tickets/_queue.html", {**context, "office": office, "partial": True})
+        return render(request, "desk/_queue.html", {**context, "office": office, "partial": True})
     context = staff_context(request, office, role, **context, urgent_form=UrgentForm(office=office))
-    return render(request, "tickets/queue.html", context)
+    return render(request, "desk/queue.html", context)
 
 
 def _answer(request: HttpRequest, office: Office, role: str) -> HttpResponse:
@@ -157,7 +148,7 @@ def call_next(request: HttpRequest, slug: str) -> HttpResponse:
     office, role = office_for_staff(user=request.user, slug=slug)
     try:
         counter = _clerk_counter(request, office)
-        ticket = ticket_call_next(office=office, counter=counter, by=request.user, now=timezone.now())
+        ticket = queue_call_next(office=office, counter=counter, by=request.user, now=timezone.now())
     except BookingError as error:
         messages.error(request, error.message)
         return _answer(request, office, role)
@@ -174,13 +165,13 @@ def call_next(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """One step of a ticket: call again, start, finish, no-show."""
-    ticket, role = _ticket_for_staff(user=request.user, pk=pk)
+    ticket, role = ticket_for_staff(user=request.user, pk=pk)
     if step not in TICKET_STEPS:
         raise Http404("No such step.")
     office = ticket.office
     try:
         counter = _clerk_counter(request, office) if step == "call" else call_counter(request, office)
-        done = ticket_step(ticket=ticket, step=step, by=request.user, now=timezone.now(), counter=counter)
+        done = queue_step(ticket=ticket, step=step, by=request.user, now=timezone.now(), counter=counter)
     except BookingError as error:
         messages.error(request, error.message)
         return _answer(request, office, role)
