@@ -126,7 +126,10 @@ def round_to_grid(minutes: int, step: int) -> int:
 
 
 def offer_durations(*, needs: list[Need], offices: list[Office] | None = None) -> dict[int, dict[int, int]]:
-    """Per office id, the office's minutes per person for each needed service; offices lacking one are left out."""
+    """Per office id, the office's minutes per person for each needed service; offices lacking one are left out.
+
+    The one place that decides which (active) offices offer all the needs, in one query.
+    """
     offers = OfficeService.objects.filter(service__in=[n.service for n in needs], office__active=True)
     if offices is not None:
         offers = offers.filter(office__in=offices)

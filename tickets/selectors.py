@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.days import local_day
 from booking.grid import local_datetime
 from booking.models import Slot
+from booking.needs import round_to_grid
 from booking.selectors import earliest_starts
 from offices.models import Office, OfficeService
 from offices.selectors import opening_days, public_offices
@@ -264,12 +265,9 @@ def _shortest_minutes(offices: list[Office]) -> dict[Office, int]:
         .values_list("office_id")
         .annotate(Min("duration_minutes"))
     )
-    lengths = {}
-    for office in offices:
-        if office.pk in shortest:
-            step = office.slot_minutes
-            lengths[office] = -(-shortest[office.pk] // step) * step
-    return lengths
+    return {
+        office: round_to_grid(shortest[office.pk], office.slot_minutes) for office in offices if office.pk in shortest
+    }
 
 
 def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[OfficeStatus]:
