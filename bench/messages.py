@@ -23,7 +23,7 @@ message must have been sent exactly once: as many mails and SMS in the
 outboxes as messages, none twice, none with more than one attempt.
 
 Then ``appointment_book`` for 3 × 200 online bookings with reminders wanted,
-interleaved: without ``messages_record`` (patched out where the booking
+interleaved: without ``appointment_messages_record`` (patched out where the booking
 service calls it), with it (its after-commit queuing patched out), and, when
 Celery runs tasks eagerly (no REDIS_URL, as in bench/booking.py), with the
 confirmation sent in-process after the commit as well.
@@ -60,6 +60,7 @@ import bench.slots  # noqa: E402 - sets Django up
 from bench.booking import report_latency, services_offer  # noqa: E402
 from bench.slots import city_build, refresh_all, report, throwaway_database  # noqa: E402
 from booking.grid import BERLIN  # noqa: E402
+from booking.messages import Kind, appointment_message, reminder_message  # noqa: E402
 from booking.models import Appointment, AppointmentService, Slot, new_booking_code  # noqa: E402
 from booking.needs import Need  # noqa: E402
 from booking.services.appointments import Contact, appointment_book  # noqa: E402
@@ -128,25 +129,16 @@ def backlog_insert(offices: list[Office], services: list[Service], now: datetime
         recipients = [(Message.Channel.EMAIL, appointment.email)]
         if appointment.phone:
             recipients.append((Message.Channel.SMS, appointment.phone))
-        kinds = [Message.Kind.CONFIRMATION]
-        if appointment.reminders_consent:
-            kinds.append(Message.Kind.REMINDER)
-        for kind in kinds:
-            for channel, recipient in recipients:
-                messages.append(
-                    Message(
-                        appointment=appointment,
-                        office_id=appointment.office_id,
-                        start=appointment.start,
-                        end=appointment.end,
-                        sequence=appointment.sequence,
-                        language=appointment.language,
-                        kind=kind,
-                        channel=channel,
-                        recipient=recipient,
-                        due_at=now - datetime.timedelta(seconds=rng.randrange(BACKLOG_MINUTES * 60)),
-                    )
+        for channel, recipient in recipients:
+            due_at = now - datetime.timedelta(seconds=rng.randrange(BACKLOG_MINUTES * 60))
+            messages.append(
+                appointment_message(
+                    appointment, kind=Kind.CONFIRMATION, channel=channel, recipient=recipient, due_at=due_at
                 )
+            )
+            if appointment.reminders_consent:
+                due_at = now - datetime.timedelta(seconds=rng.randrange(BACKLOG_MINUTES * 60))
+                messages.append(reminder_message(appointment, channel=channel, recipient=recipient, due_at=due_at))
     Message.objects.bulk_create(messages, batch_size=1000)
     return len(messages)
 
@@ -191,7 +183,7 @@ def sent_exactly_once(expected: int) -> bool:
 
 def queries_per_message() -> None:
     """Queries the sweep makes for one message of each kind and channel (claim and delivery)."""
-    for kind in (Message.Kind.CONFIRMATION, Message.Kind.REMINDER):
+    for kind in (Kind.CONFIRMATION, Kind.REMINDER):
         for channel in (Message.Channel.EMAIL, Message.Channel.SMS):
             backlog_reset()
             chosen = Message.objects.filter(kind=kind, channel=channel).order_by("pk").first()
@@ -290,7 +282,7 @@ def booking_starts(offices: list[Office], first: datetime.date, count: int) -> l
 
 
 def recording_cost(offices: list[Office], service: Service) -> None:
-    """appointment_book with and without messages_record, interleaved so that drift hits all variants alike."""
+    """appointment_book with and without recording its messages, interleaved so that drift hits all variants alike."""
     eager = bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # else every eager task is logged
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # "no hostname" of the eager memory:// broker
@@ -302,7 +294,7 @@ def recording_cost(offices: list[Office], service: Service) -> None:
         return None
 
     variants: dict[str, Callable[[], ExitStack]] = {
-        "without_record": lambda: _patched(("booking.services.appointments.messages_record", no_record)),
+        "without_record": lambda: _patched(("booking.services.appointments.appointment_messages_record", no_record)),
         "with_record": lambda: _patched(("notifications.services._queue", no_queue)),
     }
     if eager:

@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from booking.messages import SUBJECT, appointment_messages
 from booking.models import Appointment, AppointmentService
 from buergerservice.admin_dates import SafeDateHierarchyMixin
 
@@ -66,5 +71,15 @@ class AppointmentAdmin(ReadOnlyAdmin):
         "no_show_at",
         "staff_note",
     ]
-    readonly_fields = fields
+    readonly_fields = [*fields, "outbox"]
+    fields = [*fields, "outbox"]
     inlines = [AppointmentServiceInline]
+
+    @admin.display(description=_("messages"))
+    def outbox(self, appointment: Appointment) -> str:
+        """What the citizen was sent about this appointment, in the outbox's admin."""
+        count = appointment_messages(appointment).count()
+        url = reverse("admin:notifications_message_changelist") + f"?subject_type={SUBJECT}&subject_id={appointment.pk}"
+        return format_html(
+            '<a href="{}">{}</a>', url, ngettext("%(count)s message", "%(count)s messages", count) % {"count": count}
+        )

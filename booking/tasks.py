@@ -3,6 +3,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from booking.messages import reminders_plan
 from booking.services.appointments import holds_expire
 from booking.services.slots import capacity_refresh
 from buergerservice.celery import after_commit
@@ -55,3 +56,10 @@ def refresh_capacity_after_commit(
         if start <= end:
             # With Redis down the change still stands; the nightly refresh rebuilds the days then.
             after_commit(refresh_capacity.delay, office.pk, start.isoformat(), end.isoformat())
+
+
+# The name it had when the outbox planned reminders itself: beat's schedule and tasks already queued keep working.
+@shared_task(name="notifications.tasks.plan_reminders", acks_late=True, time_limit=300, soft_time_limit=240)
+def plan_reminders() -> int:
+    """Beat, hourly: reminders for booked appointments that lack one (idempotent)."""
+    return reminders_plan(now=timezone.now())

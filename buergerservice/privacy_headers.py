@@ -39,7 +39,7 @@ PRIVATE_VIEWS = frozenset(
     }
 )
 # Every page of these apps is a staff page (the desk's day, appointments, CSV, bookings; failed messages).
-PRIVATE_NAMESPACES = frozenset({"desk", "notifications"})
+PRIVATE_NAMESPACES = frozenset({"desk"})
 # The JSON API has no language prefix; these answers carry an appointment, a hold or a staff view.
 PRIVATE_API_PREFIXES = ("/api/v1/appointments", "/api/v1/holds", "/api/v1/staff/")
 

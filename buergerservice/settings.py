@@ -296,7 +296,7 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders are recorded with each booking and sent by the sweep; this
     # hourly pass adds any an appointment should have but lacks.
     "plan-reminders": {
-        "task": "notifications.tasks.plan_reminders",
+        "task": "notifications.tasks.plan_reminders",  # booking.tasks.plan_reminders (its old name)
         "schedule": crontab(minute=5),
     },
     # Rebuilds every office's grid for its horizon before the morning release.

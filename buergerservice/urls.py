@@ -16,7 +16,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("booking.urls")),
-    path("", include("notifications.urls")),
     path("", include("desk.urls")),
     path("", include("tickets.urls")),
     path("", include("offices.urls")),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from desk.views import booking, capacity, day, queue, records, staff
+from desk.views import booking, capacity, day, messages, queue, records, staff
 
 app_name = "desk"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/login/", auth_views.LoginView.as_view(template_name="desk/staff_login.html"), name="staff-login"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="staff-logout"),
     path("staff/capacity/<slug:slug>/", staff.capacity_overview, name="capacity"),
+    path("staff/messages/<slug:slug>/", messages.office_messages, name="office-messages"),
     # The day of an office
     path("staff/desk/<slug:slug>/", day.day, name="day"),
     path("staff/desk/<slug:slug>/counter/", day.counter, name="counter"),

@@ -1,26 +1,28 @@
-"""Recording and sending messages to citizens.
+"""Recording and sending messages, whatever they are about.
 
 Guarantees:
-- ``messages_record`` writes the messages a change causes in the caller's
-  transaction and queues their sending only after that transaction commits.
-  If Redis cannot take the task, nothing fails: the sweep sends it later.
+- ``messages_record`` writes messages in the caller's transaction (it
+  refuses to run outside one) and queues their sending only after that
+  transaction commits. If Redis cannot take the task, nothing fails: the
+  sweep sends it later.
 - Every send starts with a conditional claim in the database
   (``pending`` → ``sending`` by one UPDATE whose row count says who won), so
   two workers, a re-delivered task or a retry never send a message twice.
+- Before sending, the subject's handler (subjects.py) may withdraw a message
+  that is not wanted any more; a message past its ``expires_at`` is never sent.
 - A temporary failure puts the message back to ``pending`` with an
   exponentially growing delay; a permanent one marks it ``failed`` with the
-  reason, for administrators and the office's message list.
+  reason, for administrators and the staff lists.
 - A claim is a lease of ``MESSAGES_LEASE_SECONDS`` (30 s) that the sender
   renews while its send is alive (``LeaseKeeper``). A worker that dies while
   sending stops renewing: within a lease the sweep (every
-  ``MESSAGES_SWEEP_SECONDS``) hands a change (confirmation, move,
-  cancellation) back for another attempt, since it must arrive at least once,
-  and marks a reminder failed, since it must never arrive twice. So a
+  ``MESSAGES_SWEEP_SECONDS``) hands a message back for another attempt, since
+  it must arrive at least once, unless it is ``at_most_once`` (a reminder):
+  that one is marked failed, since it must never arrive twice. So a
   confirmation is late by seconds, not minutes, and a send that is still
   alive is never taken from its sender (see ``LeaseKeeper`` for why).
 """
 
-import copy
 import datetime
 import logging
 import os
@@ -35,33 +37,23 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import dateformat, timezone, translation
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from booking.grid import BERLIN
-from booking.ics import appointment_ics
-from booking.models import Appointment
-from booking.needs import Need, what_to_bring
 from buergerservice.celery import after_commit
 from notifications.models import Message
 from notifications.sms import (
     PermanentSmsError,
     UncertainSmsError,
-    mobile_number,
     send_sms,
     sms_length,
     sms_length_reason,
 )
+from notifications.subjects import handler_for
 
 logger = logging.getLogger(__name__)
 
-Kind = Message.Kind
-CHANGE_KINDS = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
-CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
 # The longest a send is kept alive by renewing its lease: the send task's soft
 # time limit. A send still running after that is taken for hung (the threads
 # pool has no time limits to stop it): its lease runs out and the sweep decides.
@@ -91,123 +83,45 @@ class ClaimLapsed(Exception):
 # Recording ---------------------------------------------------------------------------------------
 
 
-def messages_record(*, appointment: Appointment, kind: str, now: datetime.datetime, reason: str = "") -> list[Message]:
-    """Record what this change of ``appointment`` tells the citizen, in the caller's transaction.
-
-    Call it inside the transaction of the change, after the appointment row
-    has its new state. Moves and cancellations withdraw reminders that are
-    still waiting; confirmations and moves plan new ones. The messages are
-    queued for sending once the transaction commits.
-    """
+def require_transaction(caller: str) -> None:
+    """Raise RuntimeError unless inside a transaction: a message is recorded with the change it reports."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("messages_record must run inside the transaction of the change it reports")
-    if kind in CANCELLATIONS or kind == Kind.MOVED:
-        reminders_withdraw(appointment=appointment)
-    messages = [
-        _message(appointment, kind=kind, channel=channel, recipient=recipient, due_at=now, reason=reason)
-        for channel, recipient in _recipients(appointment)
-    ]
-    if kind in (Kind.CONFIRMATION, Kind.MOVED):
-        messages += [
-            _message(appointment, kind=Kind.REMINDER, channel=channel, recipient=recipient, due_at=due)
-            for channel, recipient, due in _reminders(appointment=appointment, now=now)
-        ]
+        raise RuntimeError(f"{caller} must run inside the transaction of the change it reports")
+
+
+def messages_record(*, messages: list[Message], now: datetime.datetime) -> list[Message]:
+    """Record ``messages`` (unsaved) in the caller's transaction; those due by ``now`` are queued after its commit.
+
+    Call it inside the transaction of the change the messages report, so
+    that neither exists without the other; outside one it raises
+    RuntimeError. An ``at_most_once`` message whose ``once_key`` is taken
+    makes the whole change fail (IntegrityError): the database, not the
+    caller, guarantees there is only one. Later messages wait for the sweep.
+    """
+    require_transaction("messages_record")
     created = Message.objects.bulk_create(messages)
-    # Reminders wait for the sweep; what is due now is queued once the change is committed.
-    queue_after_commit([message.pk for message in created if message.kind != Kind.REMINDER])
+    queue_after_commit([message.pk for message in created if message.due_at <= now])
     return created
 
 
-def _message(appointment: Appointment, **fields: object) -> Message:
-    # The appointment as it is now goes into the message: a message sent late
-    # still tells what happened then.
-    return Message(
-        appointment=appointment,
-        office_id=appointment.office_id,
-        start=appointment.start,
-        end=appointment.end,
-        sequence=appointment.sequence,
-        language=appointment.language,
-        **fields,
-    )
+def messages_record_missing(*, messages: list[Message]) -> int:
+    """Record those of ``messages`` (at-most-once ones, each with a ``once_key``) whose key is not taken yet.
 
-
-def reminders_plan(*, now: datetime.datetime) -> int:
-    """Safety net (beat, hourly): every booked appointment gets the reminders it should have and lacks.
-
-    Covers appointments whose reminders were not recorded with the booking
-    (booked before reminders existed, or the lead time setting grew).
-    Idempotent: the unique reminder per appointment version makes a second
-    run, or a run racing a booking, add nothing.
+    For passes that add what should exist (idempotent: a second run, or one
+    racing the change that records them, adds nothing). Returns how many were
+    offered; they wait for the sweep.
     """
-    appointments = list(
-        Appointment.objects.filter(
-            status=Appointment.Status.BOOKED,
-            reminders_consent=True,
-            start__gt=now,
-            # Later appointments' reminders are not due before the next hourly runs.
-            start__lte=now + datetime.timedelta(hours=settings.REMINDER_LEAD_HOURS + 24),
-        ).order_by("pk")
-    )
-    planned = set(
-        Message.objects.filter(kind=Kind.REMINDER, appointment__in=appointments).values_list(
-            "appointment_id", "channel", "sequence"
-        )
-    )
-    missing = [
-        _message(appointment, kind=Kind.REMINDER, channel=channel, recipient=recipient, due_at=due)
-        for appointment in appointments
-        for channel, recipient, due in _reminders(appointment=appointment, now=now)
-        if (appointment.pk, channel, appointment.sequence) not in planned
-    ]
-    Message.objects.bulk_create(missing, ignore_conflicts=True)
-    return len(missing)
+    if any(not (message.at_most_once and message.once_key) for message in messages):
+        raise ValueError("only at-most-once messages with a once_key can be recorded if missing")
+    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    return len(messages)
 
 
-def _recipients(appointment: Appointment) -> list[tuple[str, str]]:
-    """Where an appointment's changes go: its e-mail address, and a mobile number if it was booked by phone."""
-    recipients = []
-    if appointment.email:
-        recipients.append((Message.Channel.EMAIL, appointment.email))
-    mobile = _sms_number(appointment)
-    if mobile:
-        recipients.append((Message.Channel.SMS, mobile))
-    return recipients
-
-
-def _sms_number(appointment: Appointment) -> str | None:
-    # Citizens who booked online read e-mail; SMS (which costs the city) is for those booked by phone or at the counter.
-    if appointment.channel != Appointment.Channel.PHONE:
-        return None
-    return mobile_number(appointment.phone)
-
-
-def _reminders(*, appointment: Appointment, now: datetime.datetime) -> list[tuple[str, str, datetime.datetime]]:
-    """The reminders this appointment gets: only with consent, and only when their time is still ahead.
-
-    Lead times are elapsed time (``start - 24 h``), so on the days the clocks
-    change a reminder still comes exactly that long before the appointment.
-    """
-    if not appointment.reminders_consent:
-        return []
-    planned = []
-    if appointment.email:
-        due = appointment.start - datetime.timedelta(hours=settings.REMINDER_LEAD_HOURS)
-        if due > now:
-            planned.append((Message.Channel.EMAIL, appointment.email, due))
-    mobile = _sms_number(appointment)
-    if mobile and settings.SMS_REMINDER_LEAD_MINUTES:
-        due = appointment.start - datetime.timedelta(minutes=settings.SMS_REMINDER_LEAD_MINUTES)
-        if due > now:
-            planned.append((Message.Channel.SMS, mobile, due))
-    return planned
-
-
-def reminders_withdraw(*, appointment: Appointment) -> int:
-    """Withdraw the reminders of an appointment that have not gone out (it was moved or cancelled)."""
-    return Message.objects.filter(appointment=appointment, kind=Kind.REMINDER, status=Message.Status.PENDING).update(
-        status=Message.Status.WITHDRAWN
-    )
+def messages_withdraw(*, subject_type: str, subject_id: int, kinds: Iterable[str]) -> int:
+    """Withdraw a subject's messages of ``kinds`` that are still waiting (e.g. an appointment's reminders)."""
+    return Message.objects.filter(
+        subject_type=subject_type, subject_id=subject_id, kind__in=list(kinds), status=Message.Status.PENDING
+    ).update(status=Message.Status.WITHDRAWN)
 
 
 def queue_after_commit(message_ids: list[int]) -> None:
@@ -256,7 +170,7 @@ def message_claim(*, message_id: int, now: datetime.datetime) -> Message | None:
     )
     if not claimed:
         return None
-    return Message.objects.select_related("appointment", "office").filter(pk=message_id, claim_token=token).first()
+    return Message.objects.filter(pk=message_id, claim_token=token).first()
 
 
 def message_lease_renew(*, message: Message, now: datetime.datetime) -> bool:
@@ -298,9 +212,9 @@ class LeaseKeeper:
 
     A lapse during the hand-over itself (only after ``SEND_TIME_LIMIT``, or
     with the database unreachable for two thirds of a lease) costs at most a
-    duplicate of a change, which must arrive at least once anyway; a reminder
-    whose lease lapsed is never sent again (``messages_recover``), so "never
-    twice" does not depend on any timing.
+    duplicate of a message that must arrive at least once anyway; an
+    at-most-once message whose lease lapsed is never sent again
+    (``messages_recover``), so "never twice" does not depend on any timing.
     """
 
     def __init__(self, *, message: Message, now: datetime.datetime) -> None:
@@ -465,23 +379,23 @@ def messages_recover(*, now: datetime.datetime) -> int:
     stale = Q(status=Message.Status.SENDING) & (
         Q(lease_until__lt=now) | Q(lease_until__isnull=True, claimed_at__lt=now - LEGACY_LEASE)
     )
-    # A change must reach the citizen: one more attempt (at worst a duplicate).
-    retried = Message.objects.filter(stale, kind__in=CHANGE_KINDS).update(
+    # A message that must reach the citizen: one more attempt (at worst a duplicate).
+    retried = Message.objects.filter(stale, at_most_once=False).update(
         status=Message.Status.PENDING, due_at=now, last_error=_interrupted()
     )
-    # A reminder must never arrive twice: it may have gone out before the worker died.
-    given_up = Message.objects.filter(stale, kind=Kind.REMINDER).update(
+    # One that must never arrive twice (a reminder): it may have gone out before the worker died.
+    given_up = Message.objects.filter(stale, at_most_once=True).update(
         status=Message.Status.FAILED,
         last_error=_not_sent_again(_interrupted()),
     )
     if retried or given_up:
-        logger.warning("recovered %s abandoned messages, gave up %s reminders", retried, given_up)
+        logger.warning("recovered %s abandoned messages, gave up %s at-most-once ones", retried, given_up)
     return retried + given_up
 
 
 def _not_sent_again(reason: str) -> str:
     # Not an f-string: xgettext does not see a msgid inside one.
-    return " ".join([reason, _("Not sent again, so that no reminder arrives twice.")])
+    return " ".join([reason, _("Not sent again, so that it never arrives twice.")])
 
 
 def _interrupted() -> str:
@@ -489,16 +403,19 @@ def _interrupted() -> str:
 
 
 def message_deliver(*, message: Message, now: datetime.datetime) -> Outcome:
-    """Send a message this caller has claimed and record the result."""
-    if message.kind == Kind.REMINDER:
-        stale_reason = _reminder_obsolete(message=message, now=now)
-        if stale_reason:
-            return _finish(message, Message.Status.WITHDRAWN, last_error=stale_reason)
-    elif _overtaken(message):
-        # A later change already went out on this channel (this one was waiting
-        # for a retry): arriving now, it would contradict what the citizen knows.
-        return _finish(message, Message.Status.WITHDRAWN, last_error=_("A later change was sent first."))
+    """Send a message this caller has claimed and record the result.
+
+    Its subject's handler may withdraw it first (checked after the claim: a
+    change that commits between this read and the hand-over, milliseconds,
+    still sees the message go out); past its ``expires_at`` it is withdrawn.
+    """
     try:
+        handler = handler_for(message.subject_type)
+        withdraw = handler.withdraw_reason(message, now=now)
+        if not withdraw and message.expires_at is not None and now >= message.expires_at:
+            withdraw = handler.expired_reason(message)
+        if withdraw:
+            return _finish(message, Message.Status.WITHDRAWN, last_error=withdraw)
         with LeaseKeeper(message=message, now=now) as lease:
             note = _send(message, lease=lease)
     except ClaimLapsed as error:
@@ -512,41 +429,18 @@ def message_deliver(*, message: Message, now: datetime.datetime) -> Outcome:
         return _finish(message, Message.Status.FAILED, last_error=str(error))
     except (UncertainDelivery, UncertainSmsError, SoftTimeLimitExceeded) as error:
         logger.warning("message %s: unknown whether it arrived (%s)", message.pk, type(error).__name__)
-        if message.kind == Kind.REMINDER:
-            # It may have arrived: a reminder is rather missing than doubled.
+        if message.at_most_once:
+            # It may have arrived: rather missing than doubled.
             return _finish(
                 message,
                 Message.Status.FAILED,
                 last_error=_not_sent_again(_describe(error)),
             )
-        return _retry_or_fail(message=message, now=now, error=_describe(error))  # a change must arrive
+        return _retry_or_fail(message=message, now=now, error=_describe(error))  # it must arrive
     except Exception as error:  # refused connections, 4xx answers, a template error: nothing left, try again
         logger.warning("message %s failed, attempt %s (%s)", message.pk, message.attempts, type(error).__name__)
         return _retry_or_fail(message=message, now=now, error=_describe(error))
     return _finish(message, Message.Status.SENT, sent_at=timezone.now(), note=note)
-
-
-def _overtaken(message: Message) -> bool:
-    return Message.objects.filter(
-        appointment_id=message.appointment_id,
-        channel=message.channel,
-        kind__in=CHANGE_KINDS,
-        status=Message.Status.SENT,
-        pk__gt=message.pk,
-    ).exists()
-
-
-def _reminder_obsolete(*, message: Message, now: datetime.datetime) -> str:
-    # Checked after the claim: a cancellation that commits between this read
-    # and the hand-over (milliseconds) still sees its reminder go out.
-    appointment = Appointment.objects.only("status", "start", "sequence").get(pk=message.appointment_id)
-    if appointment.status != Appointment.Status.BOOKED:
-        return _("The appointment is no longer booked.")
-    if (appointment.start, appointment.sequence) != (message.start, message.sequence):
-        return _("The appointment was moved.")
-    if message.start <= now:
-        return _("The appointment has already begun.")
-    return ""
 
 
 def _retry_or_fail(*, message: Message, now: datetime.datetime, error: str) -> Outcome:
@@ -554,7 +448,7 @@ def _retry_or_fail(*, message: Message, now: datetime.datetime, error: str) -> O
         datetime.timedelta(seconds=settings.MESSAGE_RETRY_SECONDS * 2 ** (message.attempts - 1)), MAX_RETRY_DELAY
     )
     retry_at = now + delay
-    too_late = message.kind == Kind.REMINDER and retry_at >= message.start
+    too_late = message.expires_at is not None and retry_at >= message.expires_at
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS or too_late:
         return _finish(message, Message.Status.FAILED, last_error=error)
     _finish(message, Message.Status.PENDING, last_error=error, due_at=retry_at)
@@ -582,14 +476,23 @@ def _describe(error: Exception) -> str:
 
 def _send(message: Message, *, lease: LeaseKeeper) -> str:
     """Send through the message's channel; returns a note for the outbox (empty when there is nothing to say)."""
-    appointment = _as_then(message)
-    with translation.override(message.language), timezone.override(BERLIN):
+    handler = handler_for(message.subject_type)
+    with translation.override(message.language):
         if message.channel == Message.Channel.SMS:
-            text = sms_text(message=message, appointment=appointment)
+            text = handler.sms(message)
             lease.ensure_held()
             send_sms(to=message.recipient, text=text)
             return sms_length_reason(sms_length(text))
-        email = message_email(message=message, appointment=appointment)
+        content = handler.email(message)
+    email = EmailMultiAlternatives(
+        subject=content.subject,
+        body=content.text,
+        to=[message.recipient],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    email.attach_alternative(content.html, "text/html")
+    for name, attachment, mimetype in content.attachments:
+        email.attach(name, attachment, mimetype)
     _send_email(email, lease=lease)
     return ""
 
@@ -623,75 +526,6 @@ def _send_email(email: EmailMultiAlternatives, *, lease: LeaseKeeper) -> None:
 def _first_response(error: smtplib.SMTPRecipientsRefused) -> str:
     _code, response = next(iter(error.recipients.values()))
     return response.decode(errors="replace") if isinstance(response, bytes) else str(response)
-
-
-def _as_then(message: Message) -> Appointment:
-    """The appointment as it was when the message was recorded (times, office, calendar sequence, status)."""
-    appointment = copy.copy(message.appointment)
-    prefetch_related_objects([appointment], "lines__service")
-    appointment.office = message.office
-    appointment.start, appointment.end, appointment.sequence = message.start, message.end, message.sequence
-    appointment.status = Appointment.Status.CANCELLED if message.kind in CANCELLATIONS else Appointment.Status.BOOKED
-    return appointment
-
-
-def manage_url(appointment: Appointment) -> str:
-    """The citizen's private link, absolute, in the appointment's language (call inside translation.override)."""
-    return settings.SITE_URL + reverse("booking:manage", args=[appointment.manage_token])
-
-
-def message_email(*, message: Message, appointment: Appointment) -> EmailMultiAlternatives:
-    """The e-mail for a message: plain text and HTML, with the calendar file where the calendar changes."""
-    lines = list(appointment.lines.all())  # prefetched by _as_then, shared with the calendar file
-    context = {
-        "message": message,
-        "appointment": appointment,
-        "office": appointment.office,
-        "lines": lines,
-        "what_to_bring": what_to_bring([Need(line.service, line.persons) for line in lines]),
-        "manage_url": manage_url(appointment),
-        "site_url": settings.SITE_URL,
-        "reason": message.reason,
-    }
-    name = f"emails/{message.kind}"
-    subject = " ".join(render_to_string(f"{name}-subject.txt", context).split())
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{name}.txt", context),
-        to=[message.recipient],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    email.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
-    if message.kind != Kind.REMINDER:
-        method = "CANCEL" if message.kind in CANCELLATIONS else "PUBLISH"
-        email.attach(
-            f"{_('appointment')}-{appointment.booking_code}.ics",
-            appointment_ics(appointment),
-            f"text/calendar; charset=utf-8; method={method}",
-        )
-    return email
-
-
-def sms_text(*, message: Message, appointment: Appointment) -> str:
-    """The SMS for a message, short enough for one SMS in the usual case (see sms_length_reason otherwise)."""
-    local = appointment.start.astimezone(BERLIN)
-    values = {
-        "office": appointment.office.name,
-        # Translators: PHP-style date format for SMS, short: weekday, day, month, time.
-        "when": dateformat.format(local, pgettext("SMS date", "D d.m. H:i")),
-        "code": appointment.booking_code,
-        "link": settings.SITE_URL + reverse("booking:short", args=[appointment.manage_token]),
-    }
-    texts = {
-        Kind.CONFIRMATION: _("%(office)s: appointment %(when)s, code %(code)s. Change or cancel: %(link)s"),
-        Kind.REMINDER: _("Reminder: %(office)s, %(when)s, code %(code)s. Cannot come? Cancel: %(link)s"),
-        Kind.MOVED: _("%(office)s: your appointment is now %(when)s, code %(code)s. %(link)s"),
-        Kind.CANCELLED_BY_CITIZEN: _("%(office)s: your appointment %(when)s (code %(code)s) is cancelled."),
-        Kind.CANCELLED_BY_OFFICE: _(
-            "%(office)s had to cancel your appointment %(when)s (code %(code)s). We are sorry. %(link)s"
-        ),
-    }
-    return texts[message.kind] % values
 
 
 def messages_retry(*, message_ids: list[int], now: datetime.datetime) -> int:

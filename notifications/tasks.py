@@ -8,7 +8,6 @@ from notifications.services import (
     message_send,
     messages_due_exist,
     messages_send_due,
-    reminders_plan,
 )
 
 # A send's lease is renewed at most this long (services.LeaseKeeper); the hard
@@ -39,9 +38,3 @@ def send_due_messages() -> int:
     if handled and messages_due_exist(now=timezone.now()):
         send_due_messages.delay()
     return handled
-
-
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
-def plan_reminders() -> int:
-    """Beat, hourly: reminders for booked appointments that lack one (idempotent)."""
-    return reminders_plan(now=timezone.now())

@@ -180,7 +180,7 @@ class OfficeAdmin(TranslationAdmin):
     @admin.display(description=_("messages"))
     def message_list(self, office: Office) -> str:
         # The failed ones first: they did not reach a citizen.
-        url = reverse("notifications:office-messages", args=[office.slug])
+        url = reverse("desk:office-messages", args=[office.slug])
         return format_html('<a href="{}">{}</a>', url, _("Failed and sent"))
 
 

@@ -16,13 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
+from booking.messages import Kind as MessageKind
+from booking.messages import appointment_messages_record
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations, office_needs_minutes
 from booking.selectors import hold_by_token
 from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_release, slots_take
-from notifications.models import Message
-from notifications.services import messages_record
 from offices.models import Office
 from offices.validators import minutes_of
 
@@ -284,7 +284,7 @@ def appointment_book(
             )
             for need in needs
         )
-        messages_record(appointment=appointment, kind=Message.Kind.CONFIRMATION, now=now)
+        appointment_messages_record(appointment=appointment, kind=MessageKind.CONFIRMATION, now=now)
     return appointment
 
 
@@ -338,8 +338,8 @@ def appointment_cancel(
     locked.status = Appointment.Status.CANCELLED
     locked.cancelled_at = now
     locked.save(update_fields=["status", "cancelled_at", "updated_at"])
-    kind = Message.Kind.CANCELLED_BY_OFFICE if by == CancelledBy.OFFICE else Message.Kind.CANCELLED_BY_CITIZEN
-    messages_record(appointment=locked, kind=kind, now=now, reason=reason)
+    kind = MessageKind.CANCELLED_BY_OFFICE if by == CancelledBy.OFFICE else MessageKind.CANCELLED_BY_CITIZEN
+    appointment_messages_record(appointment=locked, kind=kind, now=now, reason=reason)
     return locked
 
 
@@ -438,7 +438,7 @@ def appointment_move(
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
     locked.save(update_fields=["start", "end", "status", "sequence", "updated_at"])
-    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now, reason=reason)
+    appointment_messages_record(appointment=locked, kind=MessageKind.MOVED, now=now, reason=reason)
     return locked
 
 
@@ -469,5 +469,5 @@ def _move_to_office(
     for line in lines:
         line.minutes = durations[line.service_id] * line.persons
     AppointmentService.objects.bulk_update(lines, ["minutes"])
-    messages_record(appointment=locked, kind=Message.Kind.MOVED, now=now, reason=reason)
+    appointment_messages_record(appointment=locked, kind=MessageKind.MOVED, now=now, reason=reason)
     return locked

@@ -9,14 +9,13 @@ the booking code. Plain HTML forms; writes go through booking.services
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from booking.days import invalid_day_message, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import NeedsForm, StartForm
 from booking.grid import BERLIN
+from booking.messages import confirmation_recipients, short_url
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
 from booking.services.appointments import appointment_from_hold, hold_place, holds_expire_due
@@ -315,14 +315,7 @@ def slip(request: HttpRequest, pk: int) -> HttpResponse:
     """The confirmation to read out or print: the code, when and where, what to bring, the link to cancel."""
     appointment, role = appointment_for_staff(user=request.user, pk=pk)
     chosen = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
-    confirmations = {
-        channel: recipient
-        for channel, recipient in Message.objects.filter(
-            appointment=appointment, kind=Message.Kind.CONFIRMATION
-        ).values_list("channel", "recipient")
-    }
-    with translation.override(appointment.language):
-        short_link = settings.SITE_URL + reverse("booking:short", args=[appointment.manage_token])
+    confirmations = confirmation_recipients(appointment)
     context = staff_context(
         request,
         appointment.office,
@@ -331,7 +324,7 @@ def slip(request: HttpRequest, pk: int) -> HttpResponse:
         code_groups=code_groups(appointment.booking_code),
         chosen=chosen,
         what_to_bring=what_to_bring(chosen),
-        short_link=short_link,
+        short_link=short_url(appointment),
         sms_to=confirmations.get(Message.Channel.SMS),
         email_to=confirmations.get(Message.Channel.EMAIL),
         phone_is_mobile=bool(mobile_number(appointment.phone)),

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from booking.grid import BERLIN
+from booking.messages import Kind as MessageKind
+from booking.messages import appointment_messages
 from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services.appointments import Contact, appointment_book
-from notifications.models import Message
 from offices.models import Office
 from tests.support.factories import CategoryFactory, bookable_office, offer
 
@@ -159,7 +160,7 @@ def test_the_whole_way_from_needs_to_the_confirmation(client: Client, office: Of
     assert "Ihr Termin ist gebucht" in text
     assert "Eine Bestätigung mit der Kalenderdatei ist unterwegs an erika@example.org." in text
     assert "Wir erinnern Sie vor dem Termin." in text
-    assert Message.objects.filter(appointment=appointment, kind=Message.Kind.CONFIRMATION).exists()
+    assert appointment_messages(appointment).filter(kind=MessageKind.CONFIRMATION).exists()
     assert appointment.booking_code[:4] in text and appointment.booking_code[4:] in text
     assert "Biometrisches Foto" in text and "Wohnungsgeberbestätigung" in text
     assert f"/appointment/{appointment.manage_token}/calendar.ics" in text

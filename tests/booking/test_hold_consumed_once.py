@@ -10,6 +10,7 @@ from django.test import Client
 
 from booking.errors import HoldAlreadyBooked
 from booking.grid import BERLIN
+from booking.messages import Kind as MessageKind
 from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services.appointments import Contact, appointment_book, hold_place
@@ -39,7 +40,7 @@ def office() -> Office:
 
 
 def confirmations() -> int:
-    return Message.objects.filter(kind=Message.Kind.CONFIRMATION).count()
+    return Message.objects.filter(kind=MessageKind.CONFIRMATION).count()
 
 
 def units_at_nine(office: Office) -> int:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from booking.errors import BookingError
 from booking.grid import BERLIN
+from booking.messages import appointment_messages
 from booking.models import Appointment, Hold, Slot
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book, check_start, hold_place, hold_release
@@ -119,7 +120,7 @@ def test_a_clerk_books_a_caller_in_three_screens_and_gets_the_code_and_an_sms(  
     (sent,) = sms.outbox
     assert sent.to == "+4915123456789"
     assert appointment.booking_code in sent.text
-    assert Message.objects.get(appointment=appointment).status == Message.Status.SENT
+    assert appointment_messages(appointment).get().status == Message.Status.SENT
     assert mail.outbox == []
 
     # The slip
@@ -154,7 +155,7 @@ def test_a_landline_gets_no_sms_and_the_slip_says_so(clerk, world, frozen, djang
     appointment = Appointment.objects.get()
     assert appointment.phone == "0341 1234567"
     assert sms.outbox == []
-    assert not Message.objects.filter(appointment=appointment, channel=Message.Channel.SMS).exists()
+    assert not appointment_messages(appointment).filter(channel=Message.Channel.SMS).exists()
     slip = clerk.get(response["Location"])
     assert (slip.context["sms_to"], slip.context["email_to"]) == (None, None)
     english = clerk.get("/en" + response["Location"]).content.decode()

@@ -13,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse as django_reverse
 from django.utils import translation
 
+from booking.messages import Kind as MessageKind
+from booking.messages import appointment_messages, as_recorded
 from booking.models import Appointment, Slot
 from desk.models import AuditEntry
 from desk.services import appointment_note, visit_check_in
-from notifications.models import Message
 from tests.support.desk_steps import EARLY, TODAY, at
 
 TOMORROW = TODAY + datetime.timedelta(days=1)
@@ -357,8 +358,8 @@ def test_cancelling_with_a_reason_tells_the_citizen_and_frees_the_slot(client, w
         )
     assert response.status_code == 302
     assert refresh(appointment).status == Appointment.Status.CANCELLED
-    message = Message.objects.get(appointment=appointment, kind=Message.Kind.CANCELLED_BY_OFFICE)
-    assert message.reason == "Our system is down"
+    message = appointment_messages(appointment).get(kind=MessageKind.CANCELLED_BY_OFFICE)
+    assert as_recorded(message).reason == "Our system is down"
     slot.refresh_from_db()
     assert slot.booked_online == 0
     assert AuditEntry.objects.get(appointment=appointment, action="cancel").reason == "Our system is down"
@@ -372,7 +373,7 @@ def test_cancelling_without_a_reason_is_refused(client, world):
         )
     assert response.status_code == 400
     assert refresh(appointment).status == Appointment.Status.BOOKED
-    assert not Message.objects.filter(appointment=appointment, kind=Message.Kind.CANCELLED_BY_OFFICE).exists()
+    assert not appointment_messages(appointment).filter(kind=MessageKind.CANCELLED_BY_OFFICE).exists()
 
 
 def test_the_move_page_lists_free_times_and_the_nearest_alternative(client, world):
@@ -399,8 +400,8 @@ def test_moving_with_a_reason_changes_the_time_and_tells_the_citizen(client, wor
     assert response["Location"] == reverse("desk:appointment", args=[appointment.pk])
     assert messages.SUCCESS in levels(response)
     assert refresh(appointment).start == at("09:30", TOMORROW)
-    message = Message.objects.get(appointment=appointment, kind=Message.Kind.MOVED)
-    assert message.reason == "The counter is closed"
+    message = appointment_messages(appointment).get(kind=MessageKind.MOVED)
+    assert as_recorded(message).reason == "The counter is closed"
     assert AuditEntry.objects.get(appointment=appointment, action="move").reason == "The counter is closed"
 
 
@@ -424,7 +425,7 @@ def test_moving_without_a_reason_or_to_a_time_not_offered_changes_nothing(client
     for response in (no_reason, not_offered, past):
         assert response.status_code == 400
     assert refresh(appointment).start == at("11:00")
-    assert not Message.objects.filter(appointment=appointment, kind=Message.Kind.MOVED).exists()
+    assert not appointment_messages(appointment).filter(kind=MessageKind.MOVED).exists()
 
 
 # Access and hostile input -----------------------------------------------------------------------

@@ -41,7 +41,7 @@ PAGES = [
     ("desk:blocks", "office", True),
     ("desk:block-remove", "block", True),
     ("desk:capacity", "office", True),
-    ("notifications:office-messages", "office", True),
+    ("desk:office-messages", "office", True),
     ("desk:queue", "office", False),
     ("desk:call-next", "office", False),
     ("desk:urgent", "office", False),

@@ -9,6 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
 from booking.errors import BookingError
+from booking.messages import Kind as MessageKind
+from booking.messages import appointment_messages, as_recorded
 from booking.models import Appointment, Slot
 from booking.services.appointments import appointment_cancel, appointment_move
 from booking.services.slots import capacity_refresh
@@ -145,8 +147,8 @@ def test_the_office_cancels_with_a_reason_the_citizen_is_told(world) -> None:  #
     cancelled = services.desk_cancel(appointment=appointment, by=world.clerk_a, reason="Stromausfall", now=EARLY)
     assert cancelled.status == Appointment.Status.CANCELLED
     assert booked_units(world.office_a, "09:00") == 0
-    message = Message.objects.get(appointment=appointment, kind=Message.Kind.CANCELLED_BY_OFFICE)
-    assert message.reason == "Stromausfall"
+    message = appointment_messages(appointment).get(kind=MessageKind.CANCELLED_BY_OFFICE)
+    assert as_recorded(message).reason == "Stromausfall"
     entry = AuditEntry.objects.get(appointment=appointment)
     assert (entry.action, entry.reason, entry.before["status"], entry.after["status"]) == (
         Action.CANCEL,
@@ -163,8 +165,8 @@ def test_the_office_moves_with_a_reason_in_the_moved_message(world) -> None:  # 
     )
     assert (moved.start, moved.sequence) == (at("10:30"), 1)
     assert booked_units(world.office_a, "09:00") == 0 and booked_units(world.office_a, "10:30") == 1
-    message = Message.objects.get(appointment=appointment, kind=Message.Kind.MOVED, channel=Message.Channel.EMAIL)
-    assert message.reason == "Drucker defekt"
+    message = appointment_messages(appointment).get(kind=MessageKind.MOVED, channel=Message.Channel.EMAIL)
+    assert as_recorded(message).reason == "Drucker defekt"
     entry = AuditEntry.objects.get(appointment=appointment)
     assert (entry.before["start"], entry.after["start"]) == ("2026-11-23 09:00", "2026-11-23 10:30")
 

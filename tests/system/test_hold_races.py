@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from booking.grid import BERLIN
+from booking.messages import Kind as MessageKind
 from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services import appointments as appointment_services
@@ -197,7 +198,7 @@ def test_the_same_hold_confirmed_three_times_at_once_is_one_appointment_with_one
         assert sorted(results) == ["ok", "repeated", "repeated"], (emails, results)
         assert Appointment.objects.filter(hold_token=hold.token).count() == 1
     assert Appointment.objects.count() == 3
-    assert Message.objects.filter(kind=Message.Kind.CONFIRMATION).count() == 2  # the one without an address has none
+    assert Message.objects.filter(kind=MessageKind.CONFIRMATION).count() == 2  # the one without an address has none
     assert [slot.booked_online for slot in Slot.objects.filter(start__in=[at("09:00", MONDAY)])] == [1]
     assert_integrity(MONDAY)
 
@@ -234,5 +235,5 @@ def test_the_api_posted_three_times_at_once_with_one_hold_answers_one_201_and_tw
     assert sorted(status for status, _code in answers) == [200, 200, 201], answers
     assert len({code for _status, code in answers}) == 1
     assert Appointment.objects.count() == 1
-    assert Message.objects.filter(kind=Message.Kind.CONFIRMATION).count() == 1
+    assert Message.objects.filter(kind=MessageKind.CONFIRMATION).count() == 1
     assert_integrity(MONDAY)

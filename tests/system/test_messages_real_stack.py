@@ -18,6 +18,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from booking.grid import BERLIN
+from booking.messages import Kind as MessageKind
 from booking.models import Appointment
 from booking.needs import needs_from_param
 from booking.services.appointments import Contact, appointment_book
@@ -145,8 +146,8 @@ def test_two_workers_racing_on_the_same_due_reminder_send_it_once(office, day, q
         contact=Contact(name="Erika Mustermann", email="erika@example.org", reminders_consent=True),
         now=timezone.now(),
     )
-    Message.objects.filter(kind=Message.Kind.CONFIRMATION).update(status=Message.Status.SENT, sent_at=timezone.now())
-    reminder = Message.objects.get(kind=Message.Kind.REMINDER)
+    Message.objects.filter(kind=MessageKind.CONFIRMATION).update(status=Message.Status.SENT, sent_at=timezone.now())
+    reminder = Message.objects.get(kind=MessageKind.REMINDER)
     Message.objects.filter(pk=reminder.pk).update(due_at=timezone.now())  # due now
     env = realstack.environment(tmp_path, queue=queue)
     from buergerservice.celery import app
@@ -225,7 +226,7 @@ def booked_with_both_messages_due(office, day: datetime.date) -> tuple[Message, 
     )
     # Both due now and unsent (this process's eager Celery already sent the confirmation at commit).
     Message.objects.update(status=Message.Status.PENDING, attempts=0, sent_at=None, due_at=timezone.now())
-    return Message.objects.get(kind=Message.Kind.CONFIRMATION), Message.objects.get(kind=Message.Kind.REMINDER)
+    return Message.objects.get(kind=MessageKind.CONFIRMATION), Message.objects.get(kind=MessageKind.REMINDER)
 
 
 def queue_sends(env: dict[str, str], queue: str, *messages: Message) -> None:
