@@ -90,6 +90,11 @@ def office_calendar(
     return days[:7], notable
 
 
+def active_offers() -> QuerySet[OfficeService]:
+    """Offers of services still active, with their service: the one place that says which offers count."""
+    return OfficeService.objects.filter(service__active=True).select_related("service")
+
+
 def public_offices() -> QuerySet[Office]:
     return Office.objects.filter(active=True).order_by("kind", "name")
 
@@ -112,7 +117,7 @@ def public_categories() -> QuerySet[Category]:
 
 def public_office(slug: str) -> Office:
     """An active office with its hours and offered services prefetched; 404 otherwise."""
-    offers = OfficeService.objects.filter(service__active=True).select_related("service", "service__category")
+    offers = active_offers().select_related("service__category")
     office = (
         Office.objects.filter(active=True, slug=slug)
         .prefetch_related("hours", Prefetch("offered_services", queryset=offers))

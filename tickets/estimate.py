@@ -47,7 +47,8 @@ from django.db.models import Q
 
 from booking.days import local_day
 from booking.models import Slot
-from offices.models import Office, OfficeService
+from offices.models import Office
+from offices.selectors import active_offers
 from tickets.models import Ticket
 from tickets.policy import Lane, lane_of, rank
 
@@ -122,9 +123,7 @@ def service_times(*, office: Office, now: datetime.datetime) -> ServiceTimes:
         begun = called or started  # a ticket started without a call has no walk to the counter
         if begun is not None and len(samples[service_id]) < MAX_SAMPLES:
             samples[service_id].append(max(0.0, (ended - begun).total_seconds() / 60))
-    offers = OfficeService.objects.filter(office=office, service__active=True).values_list(
-        "service_id", "duration_minutes", "service__pickup"
-    )
+    offers = active_offers().filter(office=office).values_list("service_id", "duration_minutes", "service__pickup")
     configured = {service_id: minutes for service_id, minutes, _pickup in offers}
     walk_in = [service_id for service_id, _minutes, pickup in offers if not pickup]
     by_service = {service_id: Minutes.configured(minutes) for service_id, minutes in configured.items()}

@@ -17,8 +17,8 @@ from booking.grid import local_datetime
 from booking.models import Slot
 from booking.needs import round_to_grid
 from booking.selectors import earliest_starts
-from offices.models import Office, OfficeService
-from offices.selectors import opening_days, public_offices
+from offices.models import Office
+from offices.selectors import active_offers, opening_days, public_offices
 from offices.validators import minutes_of
 from tickets.estimate import Estimate, QueueState, service_times, serving_counters, shifts_today
 from tickets.estimate import estimate as estimate_of
@@ -261,9 +261,7 @@ def _status(office: Office, now: datetime.datetime, next_free: datetime.datetime
 def _shortest_minutes(offices: list[Office]) -> dict[Office, int]:
     """Per office, the length of its shortest matter on its grid: what "next free appointment" looks for."""
     shortest = dict(
-        OfficeService.objects.filter(office__in=offices, service__active=True)
-        .values_list("office_id")
-        .annotate(Min("duration_minutes"))
+        active_offers().filter(office__in=offices).values_list("office_id").annotate(Min("duration_minutes"))
     )
     return {
         office: round_to_grid(shortest[office.pk], office.slot_minutes) for office in offices if office.pk in shortest

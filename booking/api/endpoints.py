@@ -43,8 +43,8 @@ from booking.services.appointments import (
     hold_release,
     holds_expire_due,
 )
-from offices.models import Office, OfficeService, Service
-from offices.selectors import public_offices, public_services
+from offices.models import Office, Service
+from offices.selectors import active_offers, public_offices, public_services
 
 DEFAULT_DAYS = 30  # date_to when not given: date_from + this
 MAX_DAYS = 92  # date_to may lie at most this many days after date_from
@@ -97,8 +97,7 @@ def list_services(request: HttpRequest) -> QuerySet[Service]:
 
 @router.get("/offices", response=list[OfficeOut], tags=["catalogue"], summary="The active offices and what they offer")
 def list_offices(request: HttpRequest) -> QuerySet[Office]:
-    offers = OfficeService.objects.filter(service__active=True).select_related("service")
-    return public_offices().prefetch_related(Prefetch("offered_services", queryset=offers))
+    return public_offices().prefetch_related(Prefetch("offered_services", queryset=active_offers()))
 
 
 # Free times

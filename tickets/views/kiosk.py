@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from booking.days import local_day
 from booking.errors import BookingError
 from offices.models import OfficeService
+from offices.selectors import active_offers
 from tickets.estimate import estimate
 from tickets.models import Kiosk, Ticket
 from tickets.qr import qr_svg
@@ -45,7 +46,7 @@ def _restart_url(kiosk: Kiosk) -> str:
 
 
 def _offers(kiosk: Kiosk) -> list[OfficeService]:
-    return list(OfficeService.objects.filter(office=kiosk.office, service__active=True).select_related("service"))
+    return list(active_offers().filter(office=kiosk.office))
 
 
 def _start_page(
