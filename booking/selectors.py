@@ -3,18 +3,16 @@
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import ExtractHour, Lead
-from django.http import Http404
 
 from booking.days import local_day
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold, Slot
 from booking.needs import Need, needs_minutes, offer_durations
 from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
-from offices.models import Membership, Office
+from offices.models import Office
 from offices.selectors import public_offices
 
 IN_PHONE_CONTINGENT = Q(booked_phone__lt=F("phone_reserve"))
@@ -272,18 +270,3 @@ def capacity_week(*, office: Office, monday: datetime.date) -> CapacityWeek:
     shown = [day for day in days if day.weekday() < 5 or day in open_days]  # weekends only when open
     hours = list(range(min(h for _d, h in cells), max(h for _d, h in cells) + 1)) if cells else []
     return CapacityWeek(days=shown, hours=hours, cells=cells)
-
-
-def offices_managed_by(user: AbstractBaseUser) -> QuerySet[Office]:
-    """Administrators see every office; office managers their own; everyone else none."""
-    if user.is_superuser:
-        return Office.objects.all()
-    return Office.objects.filter(memberships__user=user, memberships__role=Membership.Role.MANAGER)
-
-
-def office_for_manager(*, user: AbstractBaseUser, slug: str) -> Office:
-    """The office if this user may manage it; 404 otherwise, so other offices' existence is not revealed."""
-    office = offices_managed_by(user).filter(slug=slug).first()
-    if office is None:
-        raise Http404("No such office.")
-    return office

@@ -301,7 +301,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Rebuilds every office's grid for its horizon before the morning release.
     "refresh-all-capacity": {
-        "task": "booking.tasks.refresh_all_capacity",
+        "task": "desk.tasks.capacity_rebuild_all",
         "schedule": crontab(hour=2, minute=30),
     },
 }

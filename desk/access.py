@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from booking.models import Appointment, Hold
+from booking.selectors import hold_by_token
 from offices.models import Block, Membership, Office
 from tickets.models import Ticket
 
@@ -103,7 +104,7 @@ def phone_hold_for_staff(*, office: Office, token: str) -> Hold | None:
 
     A hold of another office, or a citizen's online hold, is 404 like another office.
     """
-    hold = Hold.objects.filter(token=token).first()
+    hold = hold_by_token(token)
     if hold is not None and (hold.office_id != office.pk or hold.channel != Appointment.Channel.PHONE):
         raise Http404("No such reserved time.")
     return hold

@@ -16,7 +16,7 @@ from offices.models import Office
 class AuditEntry(models.Model):
     """One staff action on one appointment: who, what, when, and the appointment before and after.
 
-    Written only by ``desk.services.audit_record``, in the transaction of the
+    Written only by ``desk.audit.audit_record``, in the transaction of the
     action. Never changed: the admin offers no change or delete, and the
     database refuses UPDATE (and, on PostgreSQL, DELETE) of a row (see the
     migration that installs the triggers).
@@ -38,8 +38,9 @@ class AuditEntry(models.Model):
         Appointment, verbose_name=_("appointment"), on_delete=models.PROTECT, related_name="audit_entries"
     )
     office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="+")
+    # None: no person, the system (the nightly rebuild of the grid marking what no longer fits).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+", null=True
     )
     actor_name = models.CharField(_("by (name)"), max_length=300)  # as it was then
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -31,7 +31,8 @@ from booking.services.appointments import (
     appointment_cancel,
     appointment_move,
 )
-from booking.services.slots import capacity_refresh
+from desk.audit import audit_record, snapshot
+from desk.capacity import CapacityChange, capacity_changed
 from desk.models import AuditEntry
 from desk.selectors import rebooking_alternative, to_rebook
 from offices.models import Absence, Block, Office
@@ -52,48 +53,6 @@ VISIT_STEPS: dict[str, tuple[frozenset[str], str, str]] = {
     Action.NO_SHOW: (frozenset({Visit.EXPECTED, Visit.CALLED}), Visit.NO_SHOW, "no_show_at"),
 }
 REASON_MAX_LENGTH = 500
-
-
-# The audit log ----------------------------------------------------------------------------------
-
-
-def snapshot(appointment: Appointment) -> dict[str, object]:
-    """What the audit log keeps of an appointment before and after an action (local times, as shown)."""
-    return {
-        "office": appointment.office.name,
-        "start": appointment.start.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M"),
-        "end": appointment.end.astimezone(BERLIN).strftime("%H:%M"),
-        "status": appointment.day_status,
-        "counter": appointment.counter,
-        "note": appointment.staff_note,
-    }
-
-
-def audit_record(
-    *,
-    appointment: Appointment,
-    by: AbstractBaseUser,
-    action: str,
-    before: dict[str, object],
-    now: datetime.datetime,
-    reason: str = "",
-    office: Office | None = None,
-) -> AuditEntry:
-    """Write one entry in the caller's transaction (an action that rolls back leaves no entry)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record must run inside the transaction of the action it records")
-    name = by.get_full_name() if hasattr(by, "get_full_name") else ""
-    return AuditEntry.objects.create(
-        appointment=appointment,
-        office=office or appointment.office,
-        actor=by,
-        actor_name=f"{name} ({by.get_username()})" if name else by.get_username(),
-        action=action,
-        at=now,
-        before=before,
-        after=snapshot(appointment),
-        reason=reason,
-    )
 
 
 # The visit --------------------------------------------------------------------------------------
@@ -294,32 +253,7 @@ def desk_book(
     return appointment
 
 
-# Losing capacity: sickness and blocks, and rebooking what no longer fits ------------------------
-
-
-def _flagged_audit(*, flagged: list[int], by: AbstractBaseUser, now: datetime.datetime, reason: str) -> None:
-    for appointment in Appointment.objects.filter(pk__in=flagged).select_related("office"):
-        before = {**snapshot(appointment), "status": Appointment.Status.BOOKED}
-        audit_record(appointment=appointment, by=by, action=Action.FLAG, before=before, now=now, reason=reason)
-
-
-def _refresh_days(
-    *, offices: list[Office], first: datetime.date, last: datetime.date, now: datetime.datetime
-) -> list[int]:
-    """Rebuild these offices' grids now (not after commit): the manager sees at once what is to rebook."""
-    today = now.astimezone(BERLIN).date()
-    flagged: list[int] = []
-    for office in offices:
-        start = max(first, today)
-        end = min(last, today + datetime.timedelta(days=office.horizon_days))
-        if start <= end:
-            flagged += capacity_refresh(office=office, first=start, last=end, now=now).flagged
-    return flagged
-
-
-@dataclass
-class CapacityChange:
-    flagged: list[int] = field(default_factory=list)  # appointments now to rebook
+# Losing capacity: sickness and blocks (rebuilt by desk.capacity), and rebooking what no longer fits ---
 
 
 @transaction.atomic
@@ -341,11 +275,10 @@ def absence_record(
     absence = Absence(user=user, kind=kind, start_date=first, end_date=last, note=note.strip())
     absence.full_clean()
     absence.save()
-    # In id order, the order moves between offices lock slots in (slots_lock): no deadlock between the two.
     offices = list(Office.objects.filter(memberships__user=user).distinct().order_by("pk"))
-    flagged = _refresh_days(offices=offices, first=first, last=last, now=now)
-    _flagged_audit(flagged=flagged, by=by, now=now, reason=str(absence.get_kind_display()))
-    return absence, CapacityChange(flagged)
+    reason = str(absence.get_kind_display())
+    change = capacity_changed(offices=offices, first=first, last=last, by=by, reason=reason, now=now)
+    return absence, change
 
 
 @transaction.atomic
@@ -367,9 +300,8 @@ def block_create(
     if datetime.datetime.combine(date, ends, tzinfo=BERLIN) <= now:
         raise BookingError(_("This time has already passed."), field="date")
     block.save()
-    flagged = _refresh_days(offices=[office], first=date, last=date, now=now)
-    _flagged_audit(flagged=flagged, by=by, now=now, reason=block.reason)
-    return block, CapacityChange(flagged)
+    change = capacity_changed(offices=[office], first=date, last=date, by=by, reason=block.reason, now=now)
+    return block, change
 
 
 @transaction.atomic
@@ -377,7 +309,7 @@ def block_remove(*, block: Block, now: datetime.datetime) -> None:
     """Give the time back. Appointments marked to rebook stay so; their old time is offered first again."""
     office, date = block.office, block.date
     block.delete()
-    _refresh_days(offices=[office], first=date, last=date, now=now)
+    capacity_changed(offices=[office], first=date, last=date, by=None, reason="", now=now)
 
 
 def rebooking_move(

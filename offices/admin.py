@@ -13,7 +13,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from booking.tasks import refresh_capacity_after_commit
 from buergerservice.admin_dates import SafeDateHierarchyMixin
 from offices.models import (
     Absence,
@@ -37,6 +36,25 @@ from offices.validators import TimeRange, find_overlaps
 admin.site.site_header = _("Bürgerservice administration")
 admin.site.site_title = _("Bürgerservice")
 admin.site.index_title = _("Configuration")
+
+
+class CapacityAdmin:
+    """An admin of what shapes the slot grid: each save or delete names the offices and days it changes.
+
+    Rebuilding the grid is not the offices' business: ``desk.admin`` registers
+    these admins again with ``capacity_changed`` doing it (``desk.capacity``).
+    """
+
+    def capacity_changed(
+        self,
+        request: HttpRequest,
+        *,
+        offices: list[Office],
+        first: datetime.date | None = None,
+        last: datetime.date | None = None,
+        reason: str = "",
+    ) -> None:
+        """The grid of these offices changes on first..last (without dates: the whole horizon)."""
 
 
 class NoOverlapFormSet(BaseInlineFormSet):
@@ -118,7 +136,7 @@ class ClosureInline(TranslationTabularInline):
 
 
 @admin.register(Office)
-class OfficeAdmin(TranslationAdmin):
+class OfficeAdmin(CapacityAdmin, TranslationAdmin):
     list_display = [
         "name",
         "kind",
@@ -167,7 +185,7 @@ class OfficeAdmin(TranslationAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # Hours, closures, openings, contingents and rules all shape the grid: rebuild the horizon.
-        refresh_capacity_after_commit(offices=[form.instance])
+        self.capacity_changed(request, offices=[form.instance], reason=str(form.instance))
 
     @admin.display(description=_("services"), ordering="service_count")
     def service_count(self, office: Office) -> int:
@@ -209,7 +227,7 @@ class ServiceAdmin(TranslationAdmin):
 
 
 @admin.register(PublicHoliday)
-class PublicHolidayAdmin(SafeDateHierarchyMixin, TranslationAdmin):
+class PublicHolidayAdmin(CapacityAdmin, SafeDateHierarchyMixin, TranslationAdmin):
     list_display = ["date", "name", "imported"]
     list_filter = ["imported"]
     date_hierarchy = "date"
@@ -219,11 +237,13 @@ class PublicHolidayAdmin(SafeDateHierarchyMixin, TranslationAdmin):
     def save_model(self, request: HttpRequest, obj: PublicHoliday, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         days = {obj.date, form.initial.get("date") or obj.date}
-        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)), first=min(days), last=max(days))
+        active = list(Office.objects.filter(active=True))
+        self.capacity_changed(request, offices=active, first=min(days), last=max(days), reason=str(obj))
 
     def delete_model(self, request: HttpRequest, obj: PublicHoliday) -> None:
         super().delete_model(request, obj)
-        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)), first=obj.date, last=obj.date)
+        active = list(Office.objects.filter(active=True))
+        self.capacity_changed(request, offices=active, first=obj.date, last=obj.date, reason=str(obj))
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.import_view)
@@ -235,7 +255,8 @@ class PublicHolidayAdmin(SafeDateHierarchyMixin, TranslationAdmin):
             raise PermissionDenied
         year = timezone.localdate().year
         count = public_holidays_import(years=[year, year + 1])
-        refresh_capacity_after_commit(offices=list(Office.objects.filter(active=True)))
+        active = list(Office.objects.filter(active=True))
+        self.capacity_changed(request, offices=active, reason=str(PublicHoliday._meta.verbose_name_plural))
         self.message_user(
             request,
             gettext("%(count)s public holidays for %(first)s and %(second)s are up to date.")
@@ -246,7 +267,7 @@ class PublicHolidayAdmin(SafeDateHierarchyMixin, TranslationAdmin):
 
 
 @admin.register(WeeklyShift)
-class WeeklyShiftAdmin(admin.ModelAdmin):
+class WeeklyShiftAdmin(CapacityAdmin, admin.ModelAdmin):
     list_display = ["user", "office", "weekday", "starts", "ends"]
     list_filter = ["office", "weekday"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "office__name_de"]
@@ -256,15 +277,15 @@ class WeeklyShiftAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: WeeklyShift, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         offices = {obj.office_id, form.initial.get("office") or obj.office_id}
-        refresh_capacity_after_commit(offices=list(Office.objects.filter(pk__in=offices)))
+        self.capacity_changed(request, offices=list(Office.objects.filter(pk__in=offices)), reason=str(obj))
 
     def delete_model(self, request: HttpRequest, obj: WeeklyShift) -> None:
         super().delete_model(request, obj)
-        refresh_capacity_after_commit(offices=[obj.office])
+        self.capacity_changed(request, offices=[obj.office], reason=str(obj))
 
 
 @admin.register(Shift)
-class ShiftAdmin(SafeDateHierarchyMixin):
+class ShiftAdmin(CapacityAdmin, SafeDateHierarchyMixin):
     """Dated shifts, changed one by one. A changed shift no longer follows the weekly pattern."""
 
     list_display = ["date", "user", "office", "starts", "ends", "active", "from_pattern"]
@@ -277,7 +298,7 @@ class ShiftAdmin(SafeDateHierarchyMixin):
 
     def save_model(self, request: HttpRequest, obj: Shift, form: Any, change: bool) -> None:
         shift_change_by_hand(shift=obj)
-        refresh_capacity_after_commit(offices=[obj.office], first=obj.date, last=obj.date)
+        self.capacity_changed(request, offices=[obj.office], first=obj.date, last=obj.date, reason=str(obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: Shift | None = None) -> bool:
         # A pattern shift would come back with the next derivation: take the day out with "on duty" instead.
@@ -285,11 +306,11 @@ class ShiftAdmin(SafeDateHierarchyMixin):
 
     def delete_model(self, request: HttpRequest, obj: Shift) -> None:
         super().delete_model(request, obj)
-        refresh_capacity_after_commit(offices=[obj.office], first=obj.date, last=obj.date)
+        self.capacity_changed(request, offices=[obj.office], first=obj.date, last=obj.date, reason=str(obj))
 
 
 @admin.register(Absence)
-class AbsenceAdmin(SafeDateHierarchyMixin):
+class AbsenceAdmin(CapacityAdmin, SafeDateHierarchyMixin):
     list_display = ["user", "kind", "start_date", "end_date", "note"]
     list_filter = ["kind"]
     date_hierarchy = "start_date"
@@ -303,9 +324,11 @@ class AbsenceAdmin(SafeDateHierarchyMixin):
         days = [obj.start_date, obj.end_date, *(form.initial.get(f) for f in ("start_date", "end_date"))]
         days = [day for day in days if day]
         offices = Office.objects.filter(memberships__user=obj.user_id).distinct()
-        refresh_capacity_after_commit(offices=list(offices), first=min(days), last=max(days))
+        reason = str(obj.get_kind_display())
+        self.capacity_changed(request, offices=list(offices), first=min(days), last=max(days), reason=reason)
 
     def delete_model(self, request: HttpRequest, obj: Absence) -> None:
         super().delete_model(request, obj)
         offices = Office.objects.filter(memberships__user=obj.user_id).distinct()
-        refresh_capacity_after_commit(offices=list(offices), first=obj.start_date, last=obj.end_date)
+        reason = str(obj.get_kind_display())
+        self.capacity_changed(request, offices=list(offices), first=obj.start_date, last=obj.end_date, reason=reason)

@@ -16,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import local_day
 from booking.errors import BookingError
 from offices.models import Office, OfficeService, Service
 from offices.validators import MAX_COUNTER
@@ -23,7 +24,7 @@ from tickets.errors import TicketTaken
 from tickets.estimate import QueueState
 from tickets.models import Kiosk, Ticket
 from tickets.policy import Lane, queue_order
-from tickets.selectors import WALK_IN_WORDS, WalkIn, local_today, open_today, queue_state, walkin_state
+from tickets.selectors import WALK_IN_WORDS, WalkIn, open_today, queue_state, walkin_state
 from tickets.visits import ticket_number_next
 
 Status = Ticket.Status
@@ -61,7 +62,7 @@ def ticket_issue(
             raise BookingError(_("This office does not offer that service."), field="service")
         minutes = offer.duration_minutes
     with transaction.atomic():
-        day = local_today(now)
+        day = local_day(now)
         number = ticket_number_next(office=office, day=day, queue=queue)
         if queue == Queue.WALK_IN:
             state = queue_state(office=office, now=now)
@@ -219,7 +220,7 @@ def ticket_candidates(*, office: Office, counter: int, now: datetime.datetime) -
     counter_checked(counter)
     lane = Lane.of(counter=counter, pickup_counters=office.pickup_counter_numbers)
     waiting = list(
-        Ticket.objects.filter(office=office, day=local_today(now), status=Status.WAITING)
+        Ticket.objects.filter(office=office, day=local_day(now), status=Status.WAITING)
         .select_related("appointment")
         .order_by("issued_at", "pk")
     )

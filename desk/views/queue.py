@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from booking.days import local_day
 from booking.errors import BookingError
 from desk.access import office_for_staff, ticket_for_staff
 from desk.forms.queue import UrgentForm
@@ -32,7 +33,7 @@ from desk.views.day import call_counter, next_url, session_counter
 from offices.models import Office
 from tickets.models import Ticket
 from tickets.policy import Lane, queue_order
-from tickets.selectors import closed_counts, local_today, open_tickets
+from tickets.selectors import closed_counts, open_tickets
 from tickets.services import TICKET_STEPS, ticket_issue
 
 Status = Ticket.Status
@@ -80,7 +81,7 @@ def _row(ticket: Ticket, *, now: datetime.datetime, counter: int | None, mine: b
 
 def _queue_context(request: HttpRequest, office: Office, now: datetime.datetime) -> dict[str, object]:
     """Today's queue as the clerk at their counter sees it (two queries besides the session's)."""
-    day = local_today(now)
+    day = local_day(now)
     counter = session_counter(request, office)
     tickets = open_tickets(office=office, day=day)
     lane = Lane.of(counter=counter, pickup_counters=office.pickup_counter_numbers)

@@ -24,7 +24,7 @@ from desk.views import staff_context
 
 AUDIT_PAGE_SIZE = 100
 STATUS_LABELS = dict(DayStatus.CHOICES)
-# The snapshot keys of desk.services.snapshot, in the order the audit log shows their changes.
+# The snapshot keys of desk.audit.snapshot, in the order the audit log shows their changes.
 SNAPSHOT_LABELS = {
     "office": gettext_lazy("office"),
     "start": gettext_lazy("start"),

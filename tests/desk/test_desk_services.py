@@ -257,11 +257,11 @@ def test_capacity_lost_during_the_day_leaves_the_past_and_those_already_here_alo
 def test_the_refresh_task_keeps_slots_that_have_begun(world) -> None:  # type: ignore[no-untyped-def]
     import time_machine
 
-    from booking.tasks import refresh_capacity
+    from desk.tasks import capacity_rebuild
 
     Block.objects.create(office=world.office_a, date=TODAY, starts=datetime.time(8), ends=datetime.time(12), reason="x")
     with time_machine.travel(at("10:00"), tick=False):
-        refresh_capacity(world.office_a.pk, TODAY.isoformat(), TODAY.isoformat())
+        capacity_rebuild(world.office_a.pk, TODAY.isoformat(), TODAY.isoformat(), None, "")
     assert Slot.objects.get(office=world.office_a, start=at("09:55")).counters == 2
     assert Slot.objects.get(office=world.office_a, start=at("10:00")).counters == 0
     capacity_refresh(office=world.office_a, first=TODAY, last=TODAY)  # without a time: the whole day is rebuilt
@@ -339,3 +339,19 @@ def test_a_block_over_citizens_already_here_sells_nothing_twice_when_it_is_lifte
     assert (slot.capacity, slot.booked) == (2, 2)  # nothing free to book on top of the two
     report = integrity_check(offices=[world.office_a], first=TODAY)
     assert report.ok, report.slot_problems
+
+
+def test_the_nightly_rebuild_audits_what_no_longer_fits_as_the_system(world) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    from desk.models import AuditEntry
+    from desk.tasks import capacity_rebuild
+
+    later = world.book("11:00", email="spaet@example.org")
+    eleven, noon = datetime.time(11), datetime.time(12)
+    Block.objects.create(office=world.office_a, date=TODAY, starts=eleven, ends=noon, reason="x")
+    with time_machine.travel(at("10:00"), tick=False):
+        flagged = capacity_rebuild(world.office_a.pk, None, None, None, "")
+    assert later.pk in flagged
+    entry = AuditEntry.objects.get(appointment=later)
+    assert (entry.action, entry.actor, entry.actor_name) == ("flag", None, "system")

@@ -155,3 +155,31 @@ def test_weekly_shifts_and_the_appointments_list_have_admin_pages(admin_client: 
     assert "m.schulz" in admin_client.get("/admin/offices/weeklyshift/").content.decode()
     assert admin_client.get("/admin/booking/appointment/").status_code == 200
     assert admin_client.get("/admin/booking/appointment/add/").status_code == 403
+
+
+def test_an_appointment_an_admin_change_no_longer_fits_gets_an_audit_entry_in_the_administrator_s_name(
+    admin_client: Client, office, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from desk.models import AuditEntry
+
+    clerk_at(office, (0, "08:00", "12:00"))
+    sick = clerk_at(office, (0, "08:00", "12:00"), username="erkaeltet")
+    capacity_refresh(office=office, first=MONDAY, last=MONDAY)
+    start = datetime.datetime.combine(MONDAY, datetime.time(9), tzinfo=BERLIN)
+    for name in ("Erste", "Zweite"):
+        slots_take(office=office, start=start, end=start + datetime.timedelta(minutes=5), channel="online", now=NOW)
+        Appointment.objects.create(office=office, start=start, end=start + datetime.timedelta(minutes=5), name=name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/offices/absence/add/",
+            {"user": sick.pk, "kind": "sick", "start_date": "23.11.2026", "end_date": "23.11.2026", "note": ""},
+        )
+    assert response.status_code == 302
+    flagged = Appointment.objects.get(status="needs_rebooking")
+    [entry] = AuditEntry.objects.all()
+    administrator = response.wsgi_request.user
+    assert (entry.appointment, entry.action, entry.actor, entry.office) == (flagged, "flag", administrator, office)
+    assert administrator.get_username() in entry.actor_name
+    assert entry.reason  # the absence's kind, as on the desk
+    assert entry.before["status"] == "booked" and entry.after["status"] == "needs_rebooking"
