@@ -1,9 +1,9 @@
 """Numbering, and the appointment holder's ticket (T) that follows the desk's visit steps.
 
-Kept apart from ``tickets.services`` so that ``desk.services`` can call it
-inside a visit step's transaction while ``tickets.services`` calls the desk's
-visit steps for T tickets, without a circle of imports. Lock order, here and
-in ``tickets.services``: the appointment's row, then its ticket's row.
+``desk.services`` calls ``ticket_follow_visit`` inside a visit step's
+transaction; a step on a T ticket is taken the other way round, as the
+visit's step (``desk.queue``). Lock order, here and in ``desk.queue``: the
+appointment's row, then its ticket's row.
 """
 
 import datetime
