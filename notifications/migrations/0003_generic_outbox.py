@@ -1,15 +1,24 @@
 """The outbox becomes generic: a message names its subject (subject_type, subject_id) instead of an appointment.
 
-One way: the appointment, office and times of each existing message move into
-``context`` (and ``scope`` for the office's list), reminders become
+One way for data: the appointment, office and times of each existing message
+move into ``context`` (and ``scope`` for the office's list), reminders become
 at-most-once messages with a unique key and their appointment's start as
 expiry. Going back would need the appointment foreign key of messages whose
-subject may not be an appointment, so this migration is not reversible.
+subject may not be an appointment, so it goes back only with an empty outbox
+(the last operation refuses otherwise, before any column changes).
 """
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import migrations, models
+from django.db.migrations.exceptions import IrreversibleError
 from django.db.models import Q
+
+
+def only_an_empty_outbox_goes_back(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if apps.get_model("notifications", "Message").objects.exists():
+        raise IrreversibleError(
+            "notifications 0003 goes back only with an empty outbox: messages may be about other subjects"
+        )
 
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
@@ -83,7 +92,7 @@ class Migration(migrations.Migration):
             name="expires_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="not sent at or after"),
         ),
-        migrations.RunPython(forwards, elidable=False),
+        migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False),
         migrations.AlterField(
             model_name="message",
             name="once_key",
@@ -118,4 +127,6 @@ class Migration(migrations.Migration):
             model_name="message",
             index=models.Index(fields=["scope", "status"], name="message_scope_status"),
         ),
+        # Runs first when going back.
+        migrations.RunPython(migrations.RunPython.noop, only_an_empty_outbox_goes_back, elidable=False),
     ]
