@@ -27,10 +27,6 @@ from tickets.models import Kiosk, Ticket
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 
-# The old name, for tickets/services.py and tickets/views/staff.py until they import booking.days.local_day.
-local_today = local_day
-
-
 def open_tickets(*, office: Office, day: datetime.date) -> list[Ticket]:
     """The day's tickets still waiting, called or in service, T tickets with their appointment, in order of issue."""
     return list(
