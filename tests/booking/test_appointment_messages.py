@@ -441,3 +441,16 @@ def test_the_admin_shows_an_appointments_messages_and_finds_them_by_its_booking_
         found = admin_client.get(url).content.decode()
         assert found.count('name="_selected_action"') == 2 and "max@example.org" not in found
         assert f"Termin {appointment.booking_code}" in found and "Erinnerung" in found
+
+
+def test_the_hourly_pass_runs_on_beat_under_the_task_name_it_always_had(office) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    from booking.tasks import plan_reminders
+
+    assert settings.CELERY_BEAT_SCHEDULE["plan-reminders"]["task"] == plan_reminders.name
+    assert plan_reminders.name == "notifications.tasks.plan_reminders"  # tasks queued before the move still run
+    book(office, at(MONDAY, "09:00"), reminders_consent=True)
+    Message.objects.filter(kind=Kind.REMINDER).delete()
+    with time_machine.travel(at(MONDAY, "09:00") - datetime.timedelta(days=1, hours=1), tick=False):
+        assert plan_reminders.delay().get() == 1
