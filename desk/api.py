@@ -25,10 +25,11 @@ from ninja.security import django_auth
 
 from booking.api.errors import refusal
 from booking.api.schemas import ConflictOut, Day, InvalidOut, LineOut, LocalDateTime
+from booking.days import local_day
 from booking.errors import BookingError
 from booking.models import Appointment, AppointmentService
 from desk.access import appointment_for_staff, office_for_staff
-from desk.selectors import DayStatus, day_appointments, local_day
+from desk.selectors import DayStatus, day_appointments
 from desk.services import VISIT_ACTIONS, visit_call
 from desk.services import Action as AuditAction
 from offices.validators import MAX_COUNTER

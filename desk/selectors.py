@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from booking.errors import BookingError
-from booking.grid import BERLIN, local_datetime
+from booking.grid import local_datetime
 from booking.models import Appointment, AppointmentService
-from booking.needs import Need, office_needs_minutes
+from booking.needs import appointment_needs, needs_minutes, offer_durations, office_needs_minutes
 from booking.selectors import earliest_starts, nearest_free_starts
 from desk.models import AuditEntry
-from offices.models import Office, OfficeService
+from offices.models import Office
 
 # The day ---------------------------------------------------------------------------------------
 
@@ -99,10 +99,6 @@ class Alternative:
     same_office: bool
 
 
-def appointment_needs(appointment: Appointment) -> list[Need]:
-    return [Need(line.service, line.persons) for line in appointment.lines.all()]
-
-
 def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -> Alternative | None:
     """The nearest free time for what the appointment needs (never its own booked time): its own office first (a
     week either side), else the earliest at another active office offering all its services.
@@ -127,10 +123,15 @@ def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -
         if nearest:
             nearest.sort(key=lambda start: abs(start - around))
             return Alternative(office, nearest[0], minutes, same_office=True)
-    others = _other_offices_offering(appointment=appointment, needs=needs)
+    durations = offer_durations(needs=needs)
+    durations.pop(office.pk, None)
+    others = list(Office.objects.filter(pk__in=durations).order_by("name"))
     if not others:
         return None
-    minutes_by_office = {other: office_needs_minutes(office=other, needs=needs) for other in others}
+    minutes_by_office = {
+        other: needs_minutes(needs=needs, durations=durations[other.pk], slot_minutes=other.slot_minutes)
+        for other in others
+    }
     earliest = earliest_starts(minutes_by_office=minutes_by_office, now=now)
     found = [(start, other) for other in others if (start := earliest[other.pk]) is not None]
     if not found:
@@ -139,23 +140,9 @@ def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -
     return Alternative(other, start, minutes_by_office[other], same_office=False)
 
 
-def _other_offices_offering(*, appointment: Appointment, needs: list[Need]) -> list[Office]:
-    wanted = {need.service.pk for need in needs}
-    offers: dict[int, set[int]] = {}
-    rows = OfficeService.objects.filter(service__in=wanted, office__active=True).exclude(office=appointment.office_id)
-    for office_id, service_id in rows.values_list("office_id", "service_id"):
-        offers.setdefault(office_id, set()).add(service_id)
-    ids = [office_id for office_id, services in offers.items() if services == wanted]
-    return list(Office.objects.filter(pk__in=ids).order_by("name"))
-
-
 # The audit log ----------------------------------------------------------------------------------
 
 
 def office_audit(*, office: Office) -> QuerySet[AuditEntry]:
     """What staff did to the office's appointments, newest first."""
     return AuditEntry.objects.filter(office=office).select_related("appointment").order_by("-at", "-pk")
-
-
-def local_day(moment: datetime.datetime) -> datetime.date:
-    return moment.astimezone(BERLIN).date()

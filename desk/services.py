@@ -19,6 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import local_day
 from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment
@@ -90,8 +91,8 @@ def _check_step(
         raise BookingError(_("This appointment is cancelled."))
     if appointment.status == Appointment.Status.NEEDS_REBOOKING:
         raise BookingError(_("This appointment lost its time and must be rebooked first."))
-    today = now.astimezone(BERLIN).date()
-    day = appointment.start.astimezone(BERLIN).date()
+    today = local_day(now)
+    day = local_day(appointment.start)
     if action == Action.CHECK_IN and day != today:
         raise BookingError(
             _("This appointment is on %(day)s, not today.") % {"day": day.strftime("%d.%m.%Y")}, field="visit"

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.days import local_day
 from booking.errors import BookingError
-from offices.models import Office, OfficeService, Service
+from offices.models import Office, Service
+from offices.selectors import active_offers
 from offices.validators import MAX_COUNTER
 from tickets.errors import TicketTaken
 from tickets.estimate import QueueState
@@ -57,7 +58,7 @@ def ticket_issue(
         raise BookingError(_("Only a clerk can issue a ticket for an urgent case."), field="queue")
     minutes = None
     if service is not None:
-        offer = OfficeService.objects.filter(office=office, service=service, service__active=True).first()
+        offer = active_offers().filter(office=office, service=service).first()
         if offer is None:
             raise BookingError(_("This office does not offer that service."), field="service")
         minutes = offer.duration_minutes

@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
-from booking.grid import BERLIN
+from booking.days import local_day
 from booking.models import Appointment
 from offices.models import Office
 from tickets.models import Ticket, TicketSequence
@@ -56,7 +56,7 @@ def ticket_follow_visit(*, appointment: Appointment, by: AbstractBaseUser, now: 
     if ticket is None:
         if appointment.visit != Visit.ARRIVED:
             return None  # checked in before tickets existed: the desk's list has them
-        day = appointment.start.astimezone(BERLIN).date()
+        day = local_day(appointment.start)
         line = appointment.lines.order_by("pk").first()
         return Ticket.objects.create(
             office=appointment.office,

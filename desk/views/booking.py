@@ -21,13 +21,21 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking.days import invalid_day_message, parse_day
+from booking.days import invalid_day_message, local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import NeedsForm, StartForm
-from booking.grid import BERLIN
 from booking.messages import confirmation_recipients, short_url
 from booking.models import Appointment, Hold
-from booking.needs import Need, needs_from_param, needs_param, office_needs_minutes, what_to_bring
+from booking.needs import (
+    Need,
+    appointment_needs,
+    hold_needs,
+    needs_from_param,
+    needs_param,
+    office_needs_minutes,
+    what_to_bring,
+)
+from booking.selectors import hold_by_token
 from booking.services.appointments import appointment_from_hold, hold_place, holds_expire_due
 from desk.access import appointment_for_staff, office_for_staff, phone_hold_for_staff
 from desk.forms.booking import DeskContactForm
@@ -108,7 +116,7 @@ def _chosen_day(
     request: HttpRequest, *, office: Office, minutes: int, now: datetime.datetime, wanted: datetime.date | None
 ) -> _Day:
     """The day to show: the one asked for if it can be booked, else the first with a free time (or today)."""
-    today = now.astimezone(BERLIN).date()
+    today = local_day(now)
     last = phone_last_day(office=office, now=now)
     value = request.GET.get("date", "").strip()
     refused = wanted is None and bool(value) and parse_day(value) is None
@@ -122,7 +130,7 @@ def _chosen_day(
         wanted = None
     if wanted is None:
         first_free = earliest_phone_start(office=office, minutes=minutes, now=now, contingent_only=False)
-        wanted = first_free.astimezone(BERLIN).date() if first_free else today
+        wanted = local_day(first_free) if first_free else today
     if refused:
         messages.error(request, invalid_day_message(value, shown=wanted))
     one = datetime.timedelta(days=1)
@@ -153,7 +161,7 @@ def _time_page(
         shown=shown,
         times=phone_day(office=office, minutes=minutes, day=shown.day, now=now),
         earliest=earliest_phone_start(office=office, minutes=minutes, now=now),
-        today=now.astimezone(BERLIN).date(),
+        today=local_day(now),
         last_day=phone_last_day(office=office, now=now),
     )
     return render(request, "desk/book_time.html", context, status=status)
@@ -161,7 +169,7 @@ def _time_page(
 
 def _session_hold(request: HttpRequest) -> Hold | None:
     token = (request.session.get(SESSION_FLOW) or {}).get("token")
-    return Hold.objects.filter(token=token, channel=PHONE).first() if token else None
+    return hold_by_token(token, channel=PHONE)
 
 
 @login_required
@@ -215,13 +223,6 @@ class _Place:
     hold: Hold | None  # None: the hold ran out and was released; booking takes the units again if still free
 
 
-def _hold_needs(hold: Hold) -> list[Need] | None:
-    services = Service.objects.in_bulk([service_id for service_id, _persons in hold.needs])
-    if len(services) != len(hold.needs):
-        return None
-    return [Need(services[service_id], persons) for service_id, persons in hold.needs]
-
-
 def _place(request: HttpRequest, *, office: Office, token: str) -> _Place | None:
     """What the token stands for at this office: its hold, or, once released, this browser's record of it.
 
@@ -229,7 +230,7 @@ def _place(request: HttpRequest, *, office: Office, token: str) -> _Place | None
     """
     hold = phone_hold_for_staff(office=office, token=token)
     if hold is not None:
-        chosen = _hold_needs(hold)
+        chosen = hold_needs(hold)
         return _Place(hold.start, hold.end, chosen, hold) if chosen else None
     flow = request.session.get(SESSION_FLOW) or {}
     if flow.get("token") != token or flow.get("office") != office.pk:
@@ -246,7 +247,7 @@ def _place(request: HttpRequest, *, office: Office, token: str) -> _Place | None
 def _back_to_times(request: HttpRequest, *, office: Office, place: _Place, message: str) -> HttpResponse:
     messages.error(request, message)
     request.session.pop(SESSION_FLOW, None)
-    return redirect(_time_url(office, needs_param(place.chosen), place.start.astimezone(BERLIN).date()))
+    return redirect(_time_url(office, needs_param(place.chosen), local_day(place.start)))
 
 
 @login_required
@@ -296,7 +297,7 @@ def contact(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         place=place,
         chosen=place.chosen,
         what_to_bring=what_to_bring(place.chosen),
-        change_time_url=_time_url(office, needs_param(place.chosen), place.start.astimezone(BERLIN).date()),
+        change_time_url=_time_url(office, needs_param(place.chosen), local_day(place.start)),
     )
     return render(request, "desk/book_contact.html", context, status=status)
 
@@ -314,7 +315,7 @@ def code_groups(code: str) -> str:
 def slip(request: HttpRequest, pk: int) -> HttpResponse:
     """The confirmation to read out or print: the code, when and where, what to bring, the link to cancel."""
     appointment, role = appointment_for_staff(user=request.user, pk=pk)
-    chosen = [Need(line.service, line.persons) for line in appointment.lines.select_related("service")]
+    chosen = appointment_needs(appointment)
     confirmations = confirmation_recipients(appointment)
     context = staff_context(
         request,

@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from booking.days import local_day
 from booking.errors import BookingError
 from booking.grid import BERLIN
 from booking.models import Appointment
 from desk import services
 from desk.access import block_for_staff, office_for_staff
 from desk.forms.capacity import AbsenceForm, BlockForm, RebookForm, add_service_error
-from desk.selectors import local_day, rebooking_alternative, to_rebook
+from desk.selectors import rebooking_alternative, to_rebook
 from desk.views import staff_context
 from offices.models import Absence, Block, Office
 

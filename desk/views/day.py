@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.days import invalid_day_message
+from booking.days import invalid_day_message, local_day
 from booking.errors import BookingError
 from booking.grid import BERLIN, is_ambiguous
 from booking.models import Appointment
@@ -30,7 +30,7 @@ from booking.services.appointments import Change, appointment_changes_allowed
 from desk.access import appointment_for_staff, can_manage, office_for_staff, staff_offices
 from desk.forms.day import CancelForm, CounterForm, DayFilterForm, MoveDayForm, MoveForm, NoteForm
 from desk.models import AuditEntry
-from desk.selectors import DayStatus, day_appointments, day_counts, local_day, rebooking_alternative
+from desk.selectors import DayStatus, day_appointments, day_counts, rebooking_alternative
 from desk.services import (
     VISIT_ACTIONS,
     VISIT_STEPS,

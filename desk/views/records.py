@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
-from booking.days import requested_day
+from booking.days import local_day, requested_day
 from booking.grid import BERLIN
 from booking.models import Appointment
 from desk.access import office_for_staff
 from desk.models import AuditEntry
-from desk.selectors import DayStatus, day_appointments, day_range, local_day, office_audit
+from desk.selectors import DayStatus, day_appointments, day_range, office_audit
 from desk.views import staff_context
 
 AUDIT_PAGE_SIZE = 100

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from booking.days import requested_day
+from booking.days import local_day, requested_day
 from booking.selectors import capacity_week
 from desk.access import managed_offices, office_managed_by
 
@@ -25,7 +25,7 @@ def locked_out(request: HttpRequest, credentials: dict | None = None, *args: obj
 def capacity_overview(request: HttpRequest, slug: str) -> HttpResponse:
     """Managers and administrators: counters on duty against bookings per hour and day of a week."""
     office = office_managed_by(user=request.user, slug=slug)
-    today = timezone.localdate()
+    today = local_day(timezone.now())
     # At the weekend the week that matters is the coming one.
     day = today + datetime.timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
     day = requested_day(request, default=day)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from booking.days import local_day
 from demo.city import ADMIN_USERNAME, CITY
 from demo.seed import seed_demo
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                 f"administrator account '{ADMIN_USERNAME}' with a known password; use --force if you really mean it."
             )
         with transaction.atomic():
-            result = seed_demo(today=timezone.localdate())
+            result = seed_demo(today=local_day(timezone.now()))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city {CITY}: {result.offices} offices, {result.services} services in {result.categories} "
