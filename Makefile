@@ -1,5 +1,5 @@
 # make run  - install everything, migrate, load the demo city, serve http://127.0.0.1:8000
-# make test - install everything, lint, run the whole test suite
+# make test - install everything, lint (ruff, the layers contract), run the whole test suite
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,6 +19,7 @@ test: install lint
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 install: $(VENV)/.installed node_modules/.installed messages
 
