@@ -5,12 +5,14 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from booking.days import checked_day
 from booking.grid import BERLIN
 from booking.models import Appointment, AppointmentService, Hold
+from booking.services.appointments import appointment_changes_allowed
 from offices.models import Office, OfficeService, Service
 
 
@@ -187,10 +189,18 @@ class AppointmentOut(Schema):
     end: LocalDateTime
     status: str = Field(description="booked, needs_rebooking or cancelled.")
     services: list[LineOut]
+    changes_allowed: list[str] = Field(
+        description="What may still be done to it now: cancel, move (none once it has begun, the citizen has "
+        "checked in, or it is cancelled); the rule the manage page and the desk follow too."
+    )
 
     @staticmethod
     def resolve_office(appointment: Appointment) -> str:
         return appointment.office.slug
+
+    @staticmethod
+    def resolve_changes_allowed(appointment: Appointment) -> list[str]:
+        return sorted(appointment_changes_allowed(appointment=appointment, now=timezone.now()))
 
     @staticmethod
     def resolve_services(appointment: Appointment) -> list[AppointmentService]:

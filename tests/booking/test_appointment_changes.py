@@ -75,3 +75,14 @@ def test_before_check_in_the_manage_page_offers_both(client: Client, appointment
         page = client.get(f"/appointment/{appointment.manage_token}/").content.decode()
     assert f"/appointment/{appointment.manage_token}/move/" in page
     assert f"/appointment/{appointment.manage_token}/cancel/" in page
+
+
+def test_the_api_tells_what_may_still_be_changed_by_the_same_rule(client: Client, appointment: Appointment) -> None:
+    url = f"/api/v1/appointments/{appointment.manage_token}"
+    with time_machine.travel(EARLY, tick=False):
+        assert client.get(url).json()["changes_allowed"] == ["cancel", "move"]
+        visit_check_in(appointment=appointment, by=UserFactory(), now=EARLY)
+        assert client.get(url).json()["changes_allowed"] == []
+        refused = client.delete(url)
+    assert refused.status_code == 409
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.BOOKED
