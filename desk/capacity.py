@@ -17,7 +17,7 @@ from django.db import transaction
 
 from booking.days import local_day
 from booking.models import Appointment
-from booking.services.slots import capacity_refresh
+from booking.services.slots import GenerationResult, capacity_refresh
 from desk.audit import audit_record, snapshot
 from desk.models import AuditEntry
 from offices.models import Office
@@ -26,6 +26,7 @@ from offices.models import Office
 @dataclass
 class CapacityChange:
     flagged: list[int] = field(default_factory=list)  # appointments now to rebook
+    grid: GenerationResult = field(default_factory=GenerationResult)  # slots created, updated, deleted
 
 
 def capacity_days(
@@ -60,15 +61,15 @@ def capacity_changed(
     Offices are rebuilt in id order, the order moves between offices lock
     slots in (``booking.services.locks``): no deadlock between the two.
     """
-    flagged: list[int] = []
+    grid = GenerationResult()
     for office in sorted(offices, key=lambda office: office.pk):
         days = capacity_days(office=office, first=first, last=last, now=now)
         if days is not None:
-            flagged += capacity_refresh(office=office, first=days[0], last=days[1], now=now).flagged
-    for appointment in Appointment.objects.filter(pk__in=flagged).select_related("office"):
+            grid += capacity_refresh(office=office, first=days[0], last=days[1], now=now)
+    for appointment in Appointment.objects.filter(pk__in=grid.flagged).select_related("office"):
         before = {**snapshot(appointment), "status": Appointment.Status.BOOKED}
         audit_record(
             appointment=appointment, by=by, action=AuditEntry.Action.FLAG, before=before, now=now, reason=reason
         )
-    return CapacityChange(flagged)
+    return CapacityChange(list(grid.flagged), grid)
 

@@ -355,3 +355,21 @@ def test_the_nightly_rebuild_audits_what_no_longer_fits_as_the_system(world) -> 
     assert later.pk in flagged
     entry = AuditEntry.objects.get(appointment=later)
     assert (entry.action, entry.actor, entry.actor_name) == ("flag", None, "system")
+
+
+def test_the_generate_slots_command_audits_what_no_longer_fits_as_the_system(world) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import time_machine
+
+    later = world.book("11:00", email="spaet-befehl@example.org")
+    eleven, noon = datetime.time(11), datetime.time(12)
+    Block.objects.create(office=world.office_a, date=TODAY, starts=eleven, ends=noon, reason="x")
+    out = io.StringIO()
+    with time_machine.travel(at("10:00"), tick=False):
+        call_command("generate_slots", "--office", world.office_a.slug, stdout=out)
+    assert "1 appointments need rebooking." in out.getvalue()
+    later.refresh_from_db()
+    assert later.status == Appointment.Status.NEEDS_REBOOKING
+    entry = AuditEntry.objects.get(appointment=later)
+    assert (entry.action, entry.actor, entry.actor_name, entry.reason) == ("flag", None, "system", "generate_slots")
