@@ -188,6 +188,9 @@ OVERFLOW = """(width) => {
 
 
 def _sideways(page, width: int) -> list[str]:  # type: ignore[no-untyped-def]
+    # A page reached by a form's redirect may be measured before its stylesheet has loaded (under load, its
+    # text-break rules not yet applied): wait for the load event, which stylesheets hold up.
+    page.wait_for_load_state("load")
     found = page.evaluate(OVERFLOW, width)
     if found["scrollWidth"] <= width and found["innerWidth"] == width and not found["sticking"]:
         return []
