@@ -56,6 +56,11 @@ class CapacityAdmin:
     ) -> None:
         """The grid of these offices changes on first..last (without dates: the whole horizon)."""
 
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """"Delete selected" deletes one by one, so each deletion names its offices and days like a single one."""
+        for obj in queryset:
+            self.delete_model(request, obj)  # type: ignore[attr-defined]  # the ModelAdmin this is mixed into
+
 
 class NoOverlapFormSet(BaseInlineFormSet):
     """Rejects ranges of the same day that overlap, across all rows being saved together."""

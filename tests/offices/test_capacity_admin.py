@@ -183,3 +183,27 @@ def test_an_appointment_an_admin_change_no_longer_fits_gets_an_audit_entry_in_th
     assert administrator.get_username() in entry.actor_name
     assert entry.reason  # the absence's kind, as on the desk
     assert entry.before["status"] == "booked" and entry.after["status"] == "needs_rebooking"
+
+
+def test_deleting_absences_with_the_list_action_rebuilds_their_days_too(
+    admin_client: Client, office, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from offices.models import Absence
+
+    clerk_at(office, (0, "08:00", "12:00"))
+    sick = clerk_at(office, (0, "08:00", "12:00"), username="erkaeltet")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/offices/absence/add/",
+            {"user": sick.pk, "kind": "sick", "start_date": "23.11.2026", "end_date": "23.11.2026", "note": ""},
+        )
+    assert capacities(office) == {1}
+    absence = Absence.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/offices/absence/",
+            {"action": "delete_selected", "_selected_action": [absence.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Absence.objects.exists()
+    assert capacities(office) == {2}
