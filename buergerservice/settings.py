@@ -296,7 +296,7 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders are recorded with each booking and sent by the sweep; this
     # hourly pass adds any an appointment should have but lacks.
     "plan-reminders": {
-        "task": "notifications.tasks.plan_reminders",  # booking.tasks.plan_reminders (its old name)
+        "task": "notifications.tasks.plan_reminders",  # its old name; the task is booking.tasks.plan_reminders
         "schedule": crontab(minute=5),
     },
     # Rebuilds every office's grid for its horizon before the morning release.

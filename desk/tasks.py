@@ -39,6 +39,20 @@ def capacity_rebuild_all() -> None:
         capacity_rebuild.delay(office.pk, None, None, None, "")
 
 
+# The names these tasks had before they moved here (booking.tasks), so a rebuild still waiting in Redis
+# when a new version starts is carried out, not discarded as unknown. Remove once no queue can hold them.
+@shared_task(name="booking.tasks.refresh_capacity", acks_late=True)
+def refresh_capacity_as_before(office_id: int, first: str, last: str) -> list[int]:
+    """The old per-office rebuild (first..last as ISO dates), now through ``capacity_rebuild`` (with audit)."""
+    return capacity_rebuild(office_id, first, last, None, "")
+
+
+@shared_task(name="booking.tasks.refresh_all_capacity", acks_late=True)
+def refresh_all_capacity_as_before() -> None:
+    """The old nightly rebuild's name."""
+    capacity_rebuild_all()
+
+
 def capacity_changed_after_commit(
     *,
     offices: Iterable[Office],

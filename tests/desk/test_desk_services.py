@@ -373,3 +373,18 @@ def test_the_generate_slots_command_audits_what_no_longer_fits_as_the_system(wor
     assert later.status == Appointment.Status.NEEDS_REBOOKING
     entry = AuditEntry.objects.get(appointment=later)
     assert (entry.action, entry.actor, entry.actor_name, entry.reason) == ("flag", None, "system", "generate_slots")
+
+
+def test_a_rebuild_queued_under_the_tasks_old_names_is_still_carried_out(world) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    from buergerservice.celery import app
+
+    later = world.book("11:00", email="alter-name@example.org")
+    eleven, noon = datetime.time(11), datetime.time(12)
+    Block.objects.create(office=world.office_a, date=TODAY, starts=eleven, ends=noon, reason="x")
+    with time_machine.travel(at("10:00"), tick=False):
+        flagged = app.tasks["booking.tasks.refresh_capacity"](world.office_a.pk, TODAY.isoformat(), TODAY.isoformat())
+    assert flagged == [later.pk]
+    assert AuditEntry.objects.get(appointment=later).actor_name == "system"
+    assert "booking.tasks.refresh_all_capacity" in app.tasks
