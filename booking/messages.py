@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from booking.grid import BERLIN
 from booking.ics import appointment_ics
 from booking.models import Appointment, AppointmentService
-from booking.needs import Need, what_to_bring
+from booking.needs import lines_needs, what_to_bring
 from notifications.models import Message
 from notifications.services import messages_record, messages_record_missing, messages_withdraw, require_transaction
 from notifications.sms import mobile_number
@@ -272,7 +272,7 @@ def message_email(*, message: Message, appointment: Appointment) -> Email:
         "appointment": appointment,
         "office": appointment.office,
         "lines": lines,
-        "what_to_bring": what_to_bring([Need(line.service, line.persons) for line in lines]),
+        "what_to_bring": what_to_bring(lines_needs(lines)),
         "manage_url": manage_url(appointment),
         "site_url": settings.SITE_URL,
         "reason": as_recorded(message).reason,
