@@ -607,6 +607,7 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
     report("database", args.database_url)
     failures: list[str] = []
     server = None
+    tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))  # wrk's script and path lists, pgbench's script
     try:
         started = time.monotonic()
         database_create(args.database_url)
@@ -629,7 +630,6 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
             f"pool of {web_threads()} connections per worker, on {HOST}:{args.port}, log {server_log}",
         )
         report("wrk", f"{args.threads} threads, {args.connections} connections, {args.seconds:g} s per run")
-        tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
         (tmp / "paths.lua").write_text(WRK_SCRIPT)
 
         def load(paths: list[str], connections: int = args.connections) -> WrkResult:
@@ -780,7 +780,6 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
             failures.append("release readers: answers other than 2xx/3xx or socket errors")
         if not integrity(city, "integrity_after_release"):
             failures.append("not consistent after the release minute")
-        shutil.rmtree(tmp, ignore_errors=True)
 
         print("\nread | req/s | floor req/s | ratio min/median/max | p50 ms | p95 ms | CPU ms/request")
         print(
@@ -805,6 +804,7 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
         failures.append("interrupted")
     finally:
         process_stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
         from django.db import connections
 
         connections.close_all()
