@@ -10,10 +10,8 @@ from django.db.models.functions import ExtractHour, Lead
 from booking.days import local_day
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold, Slot
-from booking.needs import Need, needs_minutes, offer_durations
 from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
 from offices.models import Office
-from offices.selectors import public_offices
 
 IN_PHONE_CONTINGENT = Q(booked_phone__lt=F("phone_reserve"))
 
@@ -149,44 +147,6 @@ def earliest_starts(
             remaining = [office_id for office_id in remaining if earliest[office_id] is None]
             first = last + datetime.timedelta(days=1)
     return earliest
-
-
-@dataclass(frozen=True)
-class OfficeChoice:
-    office: Office
-    minutes: int  # this office's time for the needs
-    earliest: datetime.datetime | None
-
-
-def offices_by_earliest(*, needs: list[Need], now: datetime.datetime) -> list[OfficeChoice]:
-    """The active offices offering all the needs, each with its duration and earliest free start, earliest first."""
-    durations = offer_durations(needs=needs)
-    minutes = {
-        office: needs_minutes(needs=needs, durations=durations[office.pk], slot_minutes=office.slot_minutes)
-        for office in public_offices().filter(pk__in=list(durations))
-    }
-    earliest = earliest_starts(minutes_by_office=minutes, now=now)
-    # public_offices() orders by kind and name; sorted() keeps that among equal times.
-    return sorted(
-        (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in minutes),
-        key=lambda choice: (choice.earliest is None, choice.earliest or now),
-    )
-
-
-def nearest_free_starts(
-    *, office: Office, minutes: int, around: datetime.datetime, now: datetime.datetime, count: int = 3
-) -> list[datetime.datetime]:
-    """The free starts closest to ``around`` (before or after, within a week), for whoever just lost it."""
-    day = local_day(around)
-    days = free_starts(
-        office=office,
-        minutes=minutes,
-        now=now,
-        first=day - datetime.timedelta(days=7),
-        last=day + datetime.timedelta(days=7),
-    )
-    starts = [start for day_starts in days.values() for start in day_starts]
-    return sorted(sorted(starts, key=lambda start: abs(start - around))[:count])
 
 
 def online_bookable_slots(

@@ -187,6 +187,9 @@ QUEUE_ACTIVE_COUNTER_MINUTES = env_int("QUEUE_ACTIVE_COUNTER_MINUTES", 20, minim
 # or finish for this long no longer counts as serving
 QUEUE_PHONE_REFRESH_SECONDS = env_int("QUEUE_PHONE_REFRESH_SECONDS", 15, minimum=5)  # the ticket's phone page
 QUEUE_DISPLAY_REFRESH_SECONDS = env_int("QUEUE_DISPLAY_REFRESH_SECONDS", 1, minimum=1, maximum=2)  # the call display
+# Answers reused until their data changes (buergerservice/versions.py) are kept at most this long: the bound on
+# how long an answer can outlive a change whose version bump was lost (a process killed between commit and bump).
+VERSIONED_CACHE_SECONDS = env_int("VERSIONED_CACHE_SECONDS", 60, minimum=1)
 QUEUE_STATUS_CACHE_SECONDS = env_int("QUEUE_STATUS_CACHE_SECONDS", 10, minimum=0)  # the public status (0: not cached)
 
 # Staff sign-in lockout (django-axes): after this many failed attempts for one

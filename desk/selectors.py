@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from booking.availability import nearest_free_starts, offices_earliest
 from booking.errors import BookingError
 from booking.grid import local_datetime
 from booking.models import Appointment, AppointmentService
 from booking.needs import appointment_needs, needs_minutes, offer_durations, office_needs_minutes
-from booking.selectors import earliest_starts, nearest_free_starts
 from desk.models import AuditEntry
 from offices.models import Office
 
@@ -132,7 +132,7 @@ def rebooking_alternative(*, appointment: Appointment, now: datetime.datetime) -
         other: needs_minutes(needs=needs, durations=durations[other.pk], slot_minutes=other.slot_minutes)
         for other in others
     }
-    earliest = earliest_starts(minutes_by_office=minutes_by_office, now=now)
+    earliest = offices_earliest(minutes_by_office=minutes_by_office, now=now)
     found = [(start, other) for other in others if (start := earliest[other.pk]) is not None]
     if not found:
         return None

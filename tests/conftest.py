@@ -95,6 +95,16 @@ def citizen_user(db: None) -> AbstractBaseUser:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Every test starts with an empty cache: answers reused until a version changes (buergerservice.versions)
+    would otherwise outlive the test database they were computed from (ids are used again)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Each test starts in German: a request to an /en/ page leaves English active in the thread."""
     from django.utils import translation

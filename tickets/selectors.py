@@ -12,11 +12,11 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from booking.availability import offices_earliest
 from booking.days import local_day
 from booking.grid import local_datetime
 from booking.models import Slot
 from booking.needs import round_to_grid
-from booking.selectors import earliest_starts
 from offices.models import Office
 from offices.selectors import active_offers, opening_days, public_offices
 from offices.validators import minutes_of
@@ -276,7 +276,7 @@ def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[O
     cached = cache.get_many(list(keys.values())) if seconds else {}
     missing = [office for office in offices if keys[office.pk] not in cached]
     if missing:
-        next_free = earliest_starts(minutes_by_office=_shortest_minutes(missing), now=now)
+        next_free = offices_earliest(minutes_by_office=_shortest_minutes(missing), now=now)
         fresh = {keys[office.pk]: _status(office, now, next_free.get(office.pk)) for office in missing}
         if seconds:
             cache.set_many(fresh, seconds)

@@ -1,14 +1,17 @@
 """The endpoints: parse, call a service or selector, answer."""
 
 import datetime
+import hashlib
+import json
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.responses import NinjaJSONEncoder
 
 from booking.api.errors import taken
 from booking.api.schemas import (
@@ -27,12 +30,13 @@ from booking.api.schemas import (
     ServiceOut,
     TakenOut,
 )
+from booking.availability import office_free_starts_until, offices_earliest_until, offices_for_needs
 from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_check, needs_from_param, needs_load, office_needs_minutes
-from booking.selectors import free_starts, hold_by_token, offices_by_earliest
+from booking.selectors import hold_by_token
 from booking.services.appointments import (
     Contact,
     appointment_book,
@@ -43,6 +47,7 @@ from booking.services.appointments import (
     hold_release,
     holds_expire_due,
 )
+from buergerservice import versions
 from offices.models import Office, Service
 from offices.selectors import active_offers, public_offices, public_services
 
@@ -120,10 +125,10 @@ def _date_range(
 
 def _office_times(
     *, office: Office, needs: list[Need], first: datetime.date, last: datetime.date, now: datetime.datetime
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], datetime.datetime]:
     minutes = office_needs_minutes(office=office, needs=needs)
-    days = free_starts(office=office, minutes=minutes, now=now, first=first, last=last)
-    return {
+    days, until = office_free_starts_until(office=office, minutes=minutes, now=now, first=first, last=last)
+    answer = {
         "office": office.slug,
         "duration_minutes": minutes,
         "days": [
@@ -132,25 +137,45 @@ def _office_times(
             if starts
         ],
     }
+    return answer, until
 
 
-def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> dict[str, Any]:
-    ranked = offices_by_earliest(needs=needs, now=now)
-    best = ranked[0] if ranked and ranked[0].earliest else None
-    return {
+def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> tuple[dict[str, Any], datetime.datetime | None]:
+    minutes = offices_for_needs(needs=needs, now=now)
+    earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
+    # offices_for_needs keeps public_offices()' order (kind, name); sorted() keeps it among equal times.
+    ranked = sorted(minutes, key=lambda office: (earliest[office.pk] is None, earliest[office.pk] or now))
+    best = ranked[0] if ranked and earliest[ranked[0].pk] else None
+    answer = {
         "duration_minutes": None,
         "offices": [
             {
-                "office": choice.office.slug,
-                "name": choice.office.name,
-                "kind": choice.office.kind,
-                "duration_minutes": choice.minutes,
-                "earliest": choice.earliest,
+                "office": office.slug,
+                "name": office.name,
+                "kind": office.kind,
+                "duration_minutes": minutes[office],
+                "earliest": earliest[office.pk],
             }
-            for choice in ranked
+            for office in ranked
         ],
-        "earliest": {"office": best.office.slug, "start": best.earliest} if best else None,
+        "earliest": {"office": best.slug, "start": earliest[best.pk]} if best else None,
     }
+    return answer, until
+
+
+def _public_slugs(now: datetime.datetime) -> list[str]:
+    return versions.reuse(
+        "public-office-slugs",
+        [versions.CATALOGUE],
+        lambda: (list(public_offices().values_list("slug", flat=True)), None),
+        now=now,
+    )
+
+
+def _rendered(schema: type[Schema], answer: dict[str, Any]) -> tuple[bytes, str]:
+    """The answer as ninja renders it for ``schema`` (validated, then JSON), and its ETag."""
+    body = json.dumps(schema.model_validate(answer).model_dump(), cls=NinjaJSONEncoder).encode()
+    return body, '"' + hashlib.blake2s(body, digest_size=12).hexdigest() + '"'
 
 
 @router.get(
@@ -159,17 +184,43 @@ def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> dict[str,
     tags=["catalogue"],
     summary="Free times at one office, or the earliest time at every office offering the services",
 )
-def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> dict[str, Any]:
+def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> HttpResponse:
     """``services`` is ``slug[:persons],...``. With ``office``: its free start times from ``date_from``
     (default today) to ``date_to`` (default 30 days later, at most 92). Without: each office offering all
-    the services with its earliest start from now (the dates are not used then)."""
-    needs = needs_from_param(query.services)
+    the services with its earliest start from now (the dates are not used then).
+
+    The answer is the same for everyone and is reused until a booking, hold, cancellation or capacity change
+    at the office (or a change of the offices and services) commits, or until time changes it
+    (``booking.availability``); it carries an ETag, and ``If-None-Match`` with it is answered 304."""
     now = timezone.now()
     first, last = _date_range(query.date_from, query.date_to, today=local_day(now))
-    holds_expire_due(now=now)
-    if query.office is None:
-        return _offices_earliest(needs=needs, now=now)
-    return _office_times(office=_office(query.office), needs=needs, first=first, last=last, now=now)
+
+    def office_times() -> tuple[tuple[bytes, str], datetime.datetime]:
+        office = _office(query.office or "")
+        answer, until = _office_times(
+            office=office, needs=needs_from_param(query.services), first=first, last=last, now=now
+        )
+        return _rendered(OfficeTimesOut, answer), until
+
+    def offices_earliest() -> tuple[tuple[bytes, str], datetime.datetime | None]:
+        answer, until = _offices_earliest(needs=needs_from_param(query.services), now=now)
+        return _rendered(OfficesEarliestOut, answer), until
+
+    asked = hashlib.blake2s(query.services.encode(), digest_size=12).hexdigest()
+    if query.office is not None:
+        key = f"api:availability:{query.office}:{asked}:{first}:{last}"
+        names = [versions.CATALOGUE, versions.grid(query.office)]
+        body, etag = versions.reuse(key, names, office_times, now=now)
+    else:
+        names = [versions.CATALOGUE, *(versions.grid(slug) for slug in _public_slugs(now))]
+        body, etag = versions.reuse(f"api:earliest:{asked}", names, offices_earliest, now=now)
+    if etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, no-cache"  # the same for everyone, but asked again every time: it changes
+    return response
 
 
 # Holds

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from booking.availability import nearest_free_starts
 from booking.errors import BookingError, SlotTaken
-from booking.selectors import nearest_free_starts
 from booking.services.appointments import holds_expire_due
 from offices.models import Office
 

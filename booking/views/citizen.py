@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from booking.availability import nearest_free_starts, office_free_starts, offices_by_earliest
 from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import ContactForm, NeedsForm, StartForm
@@ -35,7 +36,7 @@ from booking.needs import (
     office_needs_minutes,
     what_to_bring,
 )
-from booking.selectors import free_starts, hold_by_token, nearest_free_starts, offices_by_earliest
+from booking.selectors import hold_by_token
 from booking.services.appointments import (
     Change,
     Contact,
@@ -175,7 +176,8 @@ def _picker(
     month = month or first_month
     month = min(max(month, first_month), last_month)
     month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    free = free_starts(office=office, minutes=minutes, now=now, first=max(month, today), last=min(month_end, last))
+    first, last = max(month, today), min(month_end, last)
+    free = office_free_starts(office=office, minutes=minutes, now=now, first=first, last=last)
     if day is not None and day not in free and lost is None:
         messages.info(request, _("There are no free times on %(date)s.") % {"date": _long_date(day)})
     times = free.get(day, []) if day else []
