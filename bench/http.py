@@ -126,6 +126,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped, created and dropped again")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the server's cache; emptied before and after")
     parser.add_argument("--only", default="", help="comma-separated read names (a quicker run); default all")
+    parser.add_argument("--reads-only", action="store_true", help="the reads only: no POSTs, no release minute")
     args = parser.parse_args(argv)
     name = urlsplit(args.database_url).path.lstrip("/")
     if not name.startswith("bs_http"):
@@ -707,79 +708,86 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                 ]
             )
 
-        # 2. Bookings and holds, then the integrity check and pgbench.
-        starts = Starts(city.starts)
-        report("free_starts_for_posts", len(city.starts))
-        post_summary: list[list[str]] = []
-        for kind in ("bookings", "holds"):
-            for clients in POST_CLIENTS:
-                result = posts(kind, starts, clients=clients, seconds=args.seconds, port=args.port)
-                prefix = f"{kind}_{clients}_clients"
-                others = {status: n for status, n in result.statuses.items() if status not in (201, 409)}
-                report(f"{prefix}_posts", sum(result.statuses.values()))
-                report(f"{prefix}_created", result.created)
-                report(f"{prefix}_conflicts_409", result.statuses.get(409, 0))
-                report(f"{prefix}_other_answers", ", ".join(f"{s}={n}" for s, n in others.items()) or "none")
-                report(f"{prefix}_created_per_second", result.created / result.seconds)
-                report(f"{prefix}_posts_per_second", sum(result.statuses.values()) / result.seconds)
-                report(f"{prefix}_p50_ms", result.percentile(0.5))
-                report(f"{prefix}_p95_ms", result.percentile(0.95))
-                if any(status == "no answer" or int(status) >= 500 for status in others):
-                    failures.append(f"{prefix}: 5xx or no answer")
-                post_summary.append(
-                    [
-                        f"{kind}, {clients} clients",
-                        f"{result.created / result.seconds:.1f}",
-                        f"{sum(result.statuses.values()) / result.seconds:.1f}",
-                        f"{result.created} / {result.statuses.get(409, 0)} / {sum(others.values())}",
-                        f"{result.percentile(0.5):.0f}",
-                        f"{result.percentile(0.95):.0f}",
-                    ]
-                )
-        if not integrity(city, "integrity_after_posts"):
-            failures.append("not consistent after the POSTs")
-        tps = pgbench(args.database_url, seconds=args.seconds, tmp=tmp)
-        report("pgbench_clients", PGBENCH_CLIENTS)
-        report("pgbench_tps", tps)
-        bookings_16 = next(row for row in post_summary if row[0] == "bookings, 16 clients")
-        report("bookings_16_clients_share_of_pgbench", float(bookings_16[1]) / tps)
+        if not args.reads_only:
+            # 2. Bookings and holds, then the integrity check and pgbench.
+            starts = Starts(city.starts)
+            report("free_starts_for_posts", len(city.starts))
+            post_summary: list[list[str]] = []
+            for kind in ("bookings", "holds"):
+                for clients in POST_CLIENTS:
+                    result = posts(kind, starts, clients=clients, seconds=args.seconds, port=args.port)
+                    prefix = f"{kind}_{clients}_clients"
+                    others = {status: n for status, n in result.statuses.items() if status not in (201, 409)}
+                    report(f"{prefix}_posts", sum(result.statuses.values()))
+                    report(f"{prefix}_created", result.created)
+                    report(f"{prefix}_conflicts_409", result.statuses.get(409, 0))
+                    report(f"{prefix}_other_answers", ", ".join(f"{s}={n}" for s, n in others.items()) or "none")
+                    report(f"{prefix}_created_per_second", result.created / result.seconds)
+                    report(f"{prefix}_posts_per_second", sum(result.statuses.values()) / result.seconds)
+                    report(f"{prefix}_p50_ms", result.percentile(0.5))
+                    report(f"{prefix}_p95_ms", result.percentile(0.95))
+                    if any(status == "no answer" or int(status) >= 500 for status in others):
+                        failures.append(f"{prefix}: 5xx or no answer")
+                    post_summary.append(
+                        [
+                            f"{kind}, {clients} clients",
+                            f"{result.created / result.seconds:.1f}",
+                            f"{sum(result.statuses.values()) / result.seconds:.1f}",
+                            f"{result.created} / {result.statuses.get(409, 0)} / {sum(others.values())}",
+                            f"{result.percentile(0.5):.0f}",
+                            f"{result.percentile(0.95):.0f}",
+                        ]
+                    )
+            if not integrity(city, "integrity_after_posts"):
+                failures.append("not consistent after the POSTs")
+            tps = pgbench(args.database_url, seconds=args.seconds, tmp=tmp)
+            report("pgbench_clients", PGBENCH_CLIENTS)
+            report("pgbench_tps", tps)
+            bookings_16 = next(row for row in post_summary if row[0] == "bookings, 16 clients")
+            report("bookings_16_clients_share_of_pgbench", float(bookings_16[1]) / tps)
 
-        # 3. The release minute.
-        release_starts = release_now(city)
-        report("release_day_free_starts", len(release_starts))
-        day_paths = [
-            f"/api/v1/availability?services={ONE_SERVICE}&office={slug}"
-            f"&date_from={city.release_day}&date_to={city.release_day}"
-            for slug in city.offices
-        ]
-        bookers: list[PostResult] = []
-        booking_thread = threading.Thread(
-            target=lambda: bookers.append(
-                posts("bookings", Starts(release_starts), clients=RELEASE_BOOKERS, seconds=args.seconds, port=args.port)
-            ),
-            daemon=True,
-        )
-        booking_thread.start()
-        readers = load(day_paths, connections=RELEASE_READERS)
-        booking_thread.join()
-        booked = bookers[0]
-        report("release_readers", RELEASE_READERS)
-        report("release_readers_rps", readers.rps)
-        report("release_readers_p50_ms", readers.p50_ms)
-        report("release_readers_p95_ms", readers.p95_ms)
-        report("release_readers_bad_answers", readers.bad)
-        report("release_bookers", RELEASE_BOOKERS)
-        report("release_bookers_created", booked.created)
-        report("release_bookers_conflicts_409", booked.statuses.get(409, 0))
-        other = {s: n for s, n in booked.statuses.items() if s not in (201, 409)}
-        report("release_bookers_other_answers", ", ".join(f"{s}={n}" for s, n in other.items()) or "none")
-        report("release_bookers_created_per_second", booked.created / booked.seconds)
-        report("release_bookers_p50_ms", booked.percentile(0.5))
-        report("release_bookers_p95_ms", booked.percentile(0.95))
-        if readers.bad:
-            failures.append("release readers: answers other than 2xx/3xx or socket errors")
-        if not integrity(city, "integrity_after_release"):
-            failures.append("not consistent after the release minute")
+            # 3. The release minute.
+            release_starts = release_now(city)
+            report("release_day_free_starts", len(release_starts))
+            day_paths = [
+                f"/api/v1/availability?services={ONE_SERVICE}&office={slug}"
+                f"&date_from={city.release_day}&date_to={city.release_day}"
+                for slug in city.offices
+            ]
+            bookers: list[PostResult] = []
+            booking_thread = threading.Thread(
+                target=lambda: bookers.append(
+                    posts(
+                        "bookings",
+                        Starts(release_starts),
+                        clients=RELEASE_BOOKERS,
+                        seconds=args.seconds,
+                        port=args.port,
+                    )
+                ),
+                daemon=True,
+            )
+            booking_thread.start()
+            readers = load(day_paths, connections=RELEASE_READERS)
+            booking_thread.join()
+            booked = bookers[0]
+            report("release_readers", RELEASE_READERS)
+            report("release_readers_rps", readers.rps)
+            report("release_readers_p50_ms", readers.p50_ms)
+            report("release_readers_p95_ms", readers.p95_ms)
+            report("release_readers_bad_answers", readers.bad)
+            report("release_bookers", RELEASE_BOOKERS)
+            report("release_bookers_created", booked.created)
+            report("release_bookers_conflicts_409", booked.statuses.get(409, 0))
+            other = {s: n for s, n in booked.statuses.items() if s not in (201, 409)}
+            report("release_bookers_other_answers", ", ".join(f"{s}={n}" for s, n in other.items()) or "none")
+            report("release_bookers_created_per_second", booked.created / booked.seconds)
+            report("release_bookers_p50_ms", booked.percentile(0.5))
+            report("release_bookers_p95_ms", booked.percentile(0.95))
+            if readers.bad:
+                failures.append("release readers: answers other than 2xx/3xx or socket errors")
+            if not integrity(city, "integrity_after_release"):
+                failures.append("not consistent after the release minute")
 
         print("\nread | req/s | floor req/s | ratio min/median/max | p50 ms | p95 ms | CPU ms/request")
         print(
@@ -789,16 +797,17 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
         )
         for row in summary:
             print(" | ".join(row))
-        print("\nPOSTs | created/s | POSTs/s | 201 / 409 / other | p50 ms | p95 ms")
-        for row in post_summary:
-            print(" | ".join(row))
-        print(f"pgbench, {PGBENCH_CLIENTS} clients | {tps:.0f} tps")
-        print(
-            f"release minute | readers ({RELEASE_READERS}) {readers.rps:.0f} req/s, p50 {readers.p50_ms:.0f} ms, "
-            f"p95 {readers.p95_ms:.0f} ms | bookers ({RELEASE_BOOKERS}) {booked.created / booked.seconds:.1f} "
-            f"created/s, p95 {booked.percentile(0.95):.0f} ms",
-            flush=True,
-        )
+        if not args.reads_only:
+            print("\nPOSTs | created/s | POSTs/s | 201 / 409 / other | p50 ms | p95 ms")
+            for row in post_summary:
+                print(" | ".join(row))
+            print(f"pgbench, {PGBENCH_CLIENTS} clients | {tps:.0f} tps")
+            print(
+                f"release minute | readers ({RELEASE_READERS}) {readers.rps:.0f} req/s, p50 {readers.p50_ms:.0f} ms, "
+                f"p95 {readers.p95_ms:.0f} ms | bookers ({RELEASE_BOOKERS}) {booked.created / booked.seconds:.1f} "
+                f"created/s, p95 {booked.percentile(0.95):.0f} ms",
+                flush=True,
+            )
     except KeyboardInterrupt:
         print("interrupted: stopping the server and dropping the database", flush=True)
         failures.append("interrupted")
