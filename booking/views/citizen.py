@@ -7,6 +7,7 @@ there comes back as a message on the page the citizen was on.
 
 import calendar
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,7 +21,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.availability import nearest_free_starts, office_free_starts, offices_by_earliest
+from booking.availability import (
+    OfficeChoice,
+    nearest_free_starts,
+    office_free_starts_until,
+    offices_earliest_until,
+    offices_for_needs,
+)
 from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import ContactForm, NeedsForm, StartForm
@@ -32,7 +39,9 @@ from booking.needs import (
     appointment_needs,
     hold_needs,
     needs_from_param,
+    needs_load,
     needs_param,
+    needs_parse,
     office_needs_minutes,
     what_to_bring,
 )
@@ -47,9 +56,10 @@ from booking.services.appointments import (
     appointment_move,
     hold_extend,
     hold_place,
-    holds_expire_due,
 )
 from booking.services.slots import released_until
+from booking.views.shared import Note, SharedPage, shared_render, shared_response, shared_reuse
+from buergerservice import versions
 from offices.models import Office
 from offices.selectors import public_categories, public_office
 
@@ -81,24 +91,50 @@ def _needs_or_message(request: HttpRequest, value: str) -> list[Need] | None:
 
 @require_GET
 def needs(request: HttpRequest) -> HttpResponse:
-    categories = list(public_categories())
-    chosen: list[Need] = []
+    if any(key.startswith("persons-") for key in request.GET):  # the form sent, or its htmx preview
+        return _needs_sent(request)
+    pairs: list[tuple[str, int]] = []
     if request.GET.get("services"):
-        chosen = _needs_or_message(request, request.GET["services"]) or []
-    if any(key.startswith("persons-") for key in request.GET):
-        form = NeedsForm(request.GET, categories=categories)
-        if form.is_valid():
-            chosen = form.cleaned_data["needs"]
-            if "preview" not in request.GET:
-                return redirect(_book_url("offices", services=needs_param(chosen)))
-    else:
-        form = NeedsForm(categories=categories, initial_needs=chosen)
+        try:
+            pairs = needs_parse(request.GET["services"])
+        except BookingError as error:
+            messages.error(request, error.message)
+    try:
+        page = _needs_page(pairs)
+    except BookingError as error:  # a service that is not (or no longer) offered
+        messages.error(request, error.message)
+        page = _needs_page([])
+    return shared_response(request, page)
+
+
+def _pairs_key(pairs: list[tuple[str, int]]) -> str:
+    return ",".join(f"{slug}:{persons}" for slug, persons in pairs)
+
+
+def _needs_page(pairs: list[tuple[str, int]]) -> SharedPage:
+    """The form with these needs chosen, the same for everyone until the catalogue changes."""
+
+    def compute() -> tuple[SharedPage, None]:
+        chosen = needs_load(pairs) if pairs else []
+        form = NeedsForm(categories=list(public_categories()), initial_needs=chosen)
+        return shared_render("booking/needs.html", _needs_context(form, chosen)), None
+
+    return shared_reuse(f"book:needs:{_pairs_key(pairs)}", [versions.CATALOGUE], compute, now=timezone.now())
+
+
+def _needs_sent(request: HttpRequest) -> HttpResponse:
+    form = NeedsForm(request.GET, categories=list(public_categories()))
+    chosen: list[Need] = []
+    if form.is_valid():
+        chosen = form.cleaned_data["needs"]
+        if "preview" not in request.GET:
+            return redirect(_book_url("offices", services=needs_param(chosen)))
+    return render(request, "booking/needs.html", _needs_context(form, chosen))
+
+
+def _needs_context(form: NeedsForm, chosen: list[Need]) -> dict:
     estimate = sum(need.service.default_duration_minutes * need.persons for need in chosen)
-    return render(
-        request,
-        "booking/needs.html",
-        {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": what_to_bring(chosen)},
-    )
+    return {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": what_to_bring(chosen)}
 
 
 # Step 2: where?
@@ -106,18 +142,44 @@ def needs(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def offices(request: HttpRequest) -> HttpResponse:
-    chosen = _needs_or_message(request, request.GET.get("services", ""))
-    if chosen is None:
+    try:
+        pairs = needs_parse(request.GET.get("services", ""))
+        page = _offices_page(pairs, now=timezone.now())
+    except BookingError as error:
+        messages.error(request, error.message)
         return redirect("booking:needs")
-    now = timezone.now()
-    holds_expire_due(now=now)
-    choices = offices_by_earliest(needs=chosen, now=now)
-    best = choices[0] if choices and choices[0].earliest else None
-    return render(
-        request,
-        "booking/offices.html",
-        {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best},
-    )
+    return shared_response(request, page)
+
+
+def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> SharedPage:
+    """The offices offering the needs, earliest free time first: the same for everyone until one of them changes.
+
+    Kept under the catalogue and the grid of every office listed, until the first
+    of their earliest times would change by time alone.
+    """
+    key = _pairs_key(pairs)
+    loaded = functools.cache(lambda: needs_load(pairs))  # read once, and only if something is computed
+
+    def offering() -> tuple[tuple[str, ...], None]:
+        return tuple(office.slug for office in offices_for_needs(needs=loaded(), now=now)), None
+
+    slugs = versions.reuse(f"book:offering:{key}", [versions.CATALOGUE], offering, now=now)
+
+    def compute() -> tuple[SharedPage, datetime.datetime | None]:
+        chosen = loaded()
+        minutes = offices_for_needs(needs=chosen, now=now)
+        earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
+        # offices_for_needs keeps public_offices()' order (kind, name); sorted() keeps it among equal times.
+        choices = sorted(
+            (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in minutes),
+            key=lambda choice: (choice.earliest is None, choice.earliest or now),
+        )
+        best = choices[0] if choices and choices[0].earliest else None
+        context = {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best}
+        return shared_render("booking/offices.html", context), until
+
+    names = [versions.CATALOGUE, *(versions.grid(slug) for slug in slugs)]
+    return shared_reuse(f"book:where:{key}", names, compute, now=now)
 
 
 # Step 3: when? (shared with moving an appointment)
@@ -154,32 +216,40 @@ def _parse_month(value: str) -> datetime.date | None:
 
 
 def _picker(
-    request: HttpRequest, *, office: Office, minutes: int, now: datetime.datetime, lost: datetime.datetime | None = None
-) -> Picker:
-    """The month calendar with the days that have free times, and the free times of the chosen day."""
-    holds_expire_due(now=now)
+    *,
+    office: Office,
+    minutes: int,
+    now: datetime.datetime,
+    asked_day: str = "",
+    asked_month: str = "",
+    lost: datetime.datetime | None = None,
+) -> tuple[Picker, list[Note], datetime.datetime]:
+    """The month calendar with the days that have free times, and the free times of the chosen day.
+
+    Also what to tell the citizen about the day or month asked for, and the
+    instant from which the free times may differ with no change to the grid.
+    """
+    notes: list[Note] = []
     today = local_day(now)
     last = released_until(office=office, now=now)
     first_month, last_month = today.replace(day=1), last.replace(day=1)
-    value = request.GET.get("date", "").strip()
-    day = parse_day(value) if value else None
-    if value and day is None:
-        messages.error(request, _("“%(value)s” is not a date.") % {"value": value[:20]})
+    day = parse_day(asked_day) if asked_day else None
+    if asked_day and day is None:
+        notes.append((messages.ERROR, _("“%(value)s” is not a date.") % {"value": asked_day[:20]}))
     if lost is not None:
         day = local_day(lost)
     month = day.replace(day=1) if day else None
-    asked_month = request.GET.get("month", "").strip()
     if month is None and asked_month:
         month = _parse_month(asked_month)
         if month is None:
-            messages.error(request, _("“%(value)s” is not a month (YYYY-MM).") % {"value": asked_month[:20]})
+            notes.append((messages.ERROR, _("“%(value)s” is not a month (YYYY-MM).") % {"value": asked_month[:20]}))
     month = month or first_month
     month = min(max(month, first_month), last_month)
     month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     first, last = max(month, today), min(month_end, last)
-    free = office_free_starts(office=office, minutes=minutes, now=now, first=first, last=last)
+    free, until = office_free_starts_until(office=office, minutes=minutes, now=now, first=first, last=last)
     if day is not None and day not in free and lost is None:
-        messages.info(request, _("There are no free times on %(date)s.") % {"date": _long_date(day)})
+        notes.append((messages.INFO, _("There are no free times on %(date)s.") % {"date": _long_date(day)}))
     times = free.get(day, []) if day else []
     weeks = [
         [DayCell(date, date.month == month.month, date in free, date == day) for date in week]
@@ -190,7 +260,7 @@ def _picker(
     nearest = []
     if lost is not None:
         nearest = nearest_free_starts(office=office, minutes=minutes, around=lost, now=now)
-    return Picker(
+    picker = Picker(
         month=month,
         weeks=weeks,
         free_days=sorted(free),
@@ -201,10 +271,40 @@ def _picker(
         next_month=next_month if next_month <= last_month else None,
         nearest=nearest,
     )
+    return picker, notes, until
+
+
+def _picker_for(request: HttpRequest, *, office: Office, minutes: int, lost: datetime.datetime | None = None) -> Picker:
+    """``_picker`` for the day or month the request asks for; what to tell the citizen becomes messages."""
+    picker, notes, _until = _picker(
+        office=office,
+        minutes=minutes,
+        now=timezone.now(),
+        asked_day=request.GET.get("date", "").strip(),
+        asked_month=request.GET.get("month", "").strip(),
+        lost=lost,
+    )
+    for level, text in notes:
+        messages.add_message(request, level, text)
+    return picker
 
 
 def _long_date(day: datetime.date) -> str:
     return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"
+
+
+def _times_context(*, office: Office, chosen: list[Need], minutes: int, picker: Picker) -> dict:
+    services = needs_param(chosen)
+    return {
+        "office": office,
+        "chosen": chosen,
+        "services": services,
+        "minutes": minutes,
+        "picker": picker,
+        "action": reverse("booking:hold", args=[office.slug]),
+        "page_url": reverse("booking:times", args=[office.slug]),
+        "query": {"services": services},
+    }
 
 
 def _times_page(
@@ -215,37 +315,62 @@ def _times_page(
     lost: datetime.datetime | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The calendar rendered for this request: after a refused hold or booking (with the nearest free times)."""
     minutes = office_needs_minutes(office=office, needs=chosen)
-    picker = _picker(request, office=office, minutes=minutes, now=timezone.now(), lost=lost)
-    services = needs_param(chosen)
-    return render(
-        request,
-        "booking/times.html",
-        {
-            "office": office,
-            "chosen": chosen,
-            "services": services,
-            "minutes": minutes,
-            "picker": picker,
-            "action": reverse("booking:hold", args=[office.slug]),
-            "page_url": reverse("booking:times", args=[office.slug]),
-            "query": {"services": services},
-        },
-        status=status,
-    )
+    picker = _picker_for(request, office=office, minutes=minutes, lost=lost)
+    context = _times_context(office=office, chosen=chosen, minutes=minutes, picker=picker)
+    return render(request, "booking/times.html", context, status=status)
 
 
 @require_GET
 def times(request: HttpRequest, slug: str) -> HttpResponse:
-    office = public_office(slug)
-    chosen = _needs_or_message(request, request.GET.get("services", ""))
-    if chosen is None:
-        return redirect("booking:needs")
     try:
-        return _times_page(request, office=office, chosen=chosen)
+        pairs = needs_parse(request.GET.get("services", ""))
     except BookingError as error:
+        public_office(slug)  # an unknown office is not found, whatever else is wrong
         messages.error(request, error.message)
-        return redirect(_book_url("offices", services=needs_param(chosen)))
+        return redirect("booking:needs")
+    asked_day, asked_month = request.GET.get("date", "").strip(), request.GET.get("month", "").strip()
+    if (asked_day and parse_day(asked_day) is None) or (asked_month and _parse_month(asked_month) is None):
+        # Not kept: every malformed value would be a page of its own.
+        office = public_office(slug)
+        try:
+            return _times_page(request, office=office, chosen=needs_load(pairs))
+        except BookingError as error:
+            return _times_refused(request, error, pairs)
+    try:
+        page = _times_shared(slug, pairs, asked_day=asked_day, asked_month=asked_month, now=timezone.now())
+    except BookingError as error:
+        return _times_refused(request, error, pairs)
+    return shared_response(request, page)
+
+
+def _times_refused(request: HttpRequest, error: BookingError, pairs: list[tuple[str, int]]) -> HttpResponse:
+    """Back to the needs (a service not offered at all) or to the offices (one this office does not offer)."""
+    messages.error(request, error.message)
+    if error.field == "office":
+        return redirect(_book_url("offices", services=_pairs_key(pairs)))
+    return redirect("booking:needs")
+
+
+def _times_shared(
+    slug: str, pairs: list[tuple[str, int]], *, asked_day: str, asked_month: str, now: datetime.datetime
+) -> SharedPage:
+    """The office's calendar for these needs and that day or month, the same for everyone until the office's
+    grid or the catalogue changes, or its free times change by time alone (``booking.availability``)."""
+
+    def compute() -> tuple[SharedPage, datetime.datetime]:
+        office = public_office(slug)
+        chosen = needs_load(pairs)
+        minutes = office_needs_minutes(office=office, needs=chosen)
+        picker, notes, until = _picker(
+            office=office, minutes=minutes, now=now, asked_day=asked_day, asked_month=asked_month
+        )
+        context = _times_context(office=office, chosen=chosen, minutes=minutes, picker=picker)
+        return shared_render("booking/times.html", context, notes=notes), until
+
+    key = f"book:at:{slug}:{_pairs_key(pairs)}:{asked_day}:{asked_month}"
+    return shared_reuse(key, [versions.CATALOGUE, versions.grid(slug)], compute, now=now)
 
 
 def _session_hold(request: HttpRequest) -> Hold | None:
@@ -471,9 +596,7 @@ def move(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("booking:manage", token=token)
         else:
             messages.error(request, form.errors["start"][0])
-    picker = _picker(
-        request, office=appointment.office, minutes=appointment.duration_minutes, now=timezone.now(), lost=lost
-    )
+    picker = _picker_for(request, office=appointment.office, minutes=appointment.duration_minutes, lost=lost)
     return render(
         request,
         "booking/move.html",
