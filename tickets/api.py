@@ -1,26 +1,38 @@
 """The live status as JSON for city portals and apps: /api/v1/offices/status and /api/v1/offices/{slug}/status.
 
 The same figures as the status page (``tickets.selectors.offices_status``),
-cached for ``QUEUE_STATUS_CACHE_SECONDS`` on the server and allowed to be
-cached as long by the client. ``word`` follows Accept-Language (de, en); the
-keys (``band``, ``walk_in``) do not. An unknown office is 404 ``{"detail": msg}``
-like the booking API's unknown tokens.
+kept for ``QUEUE_STATUS_CACHE_SECONDS`` on the server (``tickets.live``: one
+process computes, the others answer with the previous figures meanwhile) and
+allowed to be cached by anyone for what is left of that period: the answer is
+the same for everybody asking in the same language at the same address. The
+answer's bytes are kept too, per language and address (the links are absolute),
+with an ETag, so a client that has them gets a 304. ``word`` follows
+Accept-Language (de, en); the keys (``band``, ``walk_in``) do not. An unknown
+office is 404 ``{"detail": msg}`` like the booking API's unknown tokens.
 """
 
 import datetime
+import hashlib
+import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import NinjaJSONEncoder
+from pydantic import TypeAdapter
 
 from booking.api.schemas import ConflictOut
-from tickets.selectors import BAND_LIMITS, Band, OfficeStatus, WalkIn, offices_status
+from tickets.live import Kept, kept
+from tickets.selectors import BAND_LIMITS, SLUG, Band, OfficeStatus, WalkIn, offices_status_kept
 
 router = Router(tags=["live status"])
 
@@ -87,14 +99,40 @@ def _out(request: HttpRequest, status: OfficeStatus) -> dict[str, object]:
     }
 
 
-def _cacheable(response: HttpResponse) -> None:
-    """As long as the server keeps the figures; the word depends on the language asked for."""
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    etag: str
+
+
+ONE = TypeAdapter(OfficeStatusOut)
+EVERY = TypeAdapter(list[OfficeStatusOut])
+
+
+def _answer(request: HttpRequest, name: str, build: Callable[[list[OfficeStatus]], object]) -> HttpResponse:
+    """The JSON of ``build(statuses)`` as kept for this language and address, or a 304 for an ETag still current.
+
+    ``build`` gives what the schema of the path validates and dumps, as ninja does with what an endpoint returns.
+    """
+    now = timezone.now()
     seconds = settings.QUEUE_STATUS_CACHE_SECONDS
+
+    def compute() -> Kept[Answer]:
+        statuses = offices_status_kept(now=now)
+        body = json.dumps(build(statuses.value), cls=NinjaJSONEncoder).encode()
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        return Kept(Answer(body, etag), statuses.computed_at)
+
+    origin = f"{request.scheme}://{request.get_host()}"
+    answer = kept(f"tickets:status-json:{name}:{get_language()}:{origin}", compute, now=now, seconds=seconds)
+    response = HttpResponse(answer.value.body, content_type="application/json; charset=utf-8")
+    response["ETag"] = answer.value.etag
     if seconds > 0:
-        patch_cache_control(response, public=True, max_age=seconds)
+        patch_cache_control(response, public=True, max_age=max(0, math.floor(answer.fresh_for(now, seconds))))
     else:
         patch_cache_control(response, no_cache=True)
     patch_vary_headers(response, ["Accept-Language"])
+    return get_conditional_response(request, etag=answer.value.etag, response=response) or response
 
 
 @router.get(
@@ -102,9 +140,12 @@ def _cacheable(response: HttpResponse) -> None:
     response=list[OfficeStatusOut],
     summary="The live waiting-time status of every active office",
 )
-def list_office_statuses(request: HttpRequest, response: HttpResponse) -> list[dict[str, object]]:
-    _cacheable(response)
-    return [_out(request, status) for status in offices_status(now=timezone.now())]
+def list_office_statuses(request: HttpRequest) -> HttpResponse:
+    return _answer(
+        request,
+        "every",
+        lambda statuses: EVERY.dump_python(EVERY.validate_python([_out(request, status) for status in statuses])),
+    )
 
 
 @router.get(
@@ -112,10 +153,16 @@ def list_office_statuses(request: HttpRequest, response: HttpResponse) -> list[d
     response={200: OfficeStatusOut, 404: ConflictOut},
     summary="The live waiting-time status of one office",
 )
-def read_office_status(request: HttpRequest, slug: str, response: HttpResponse) -> dict[str, object]:
+def read_office_status(request: HttpRequest, slug: str) -> HttpResponse:
+    def build(statuses: list[OfficeStatus]) -> object:
+        found = [status for status in statuses if status.office.slug == slug]
+        if not found:
+            raise Http404("No such office.")
+        return ONE.dump_python(ONE.validate_python(_out(request, found[0])))
+
+    if not SLUG.fullmatch(slug):  # what cannot be a slug (a NUL byte: PostgreSQL refuses it) asks nothing
+        raise HttpError(404, _("There is no office “%(value)s”.") % {"value": slug[:60]})
     try:
-        statuses = offices_status(now=timezone.now(), slug=slug)
+        return _answer(request, f"office:{slug}", build)
     except Http404:
         raise HttpError(404, _("There is no office “%(value)s”.") % {"value": slug[:60]}) from None
-    _cacheable(response)
-    return _out(request, statuses[0])

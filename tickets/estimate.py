@@ -39,11 +39,13 @@ import heapq
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from booking.days import local_day
 from booking.models import Slot
@@ -108,55 +110,96 @@ def _quartiles(values: list[float]) -> Minutes:
     return Minutes(low, statistics.fmean(values), high)
 
 
-def service_times(*, office: Office, now: datetime.datetime) -> ServiceTimes:
-    """Expected minutes per service from the office's recent finished tickets, or its configured durations."""
+def offices_service_times(*, offices: Sequence[Office], now: datetime.datetime) -> dict[int, ServiceTimes]:
+    """Per office id, the expected minutes per service from its recent finished tickets or configured durations.
+
+    Two queries whatever the number of offices: the last ``MAX_SAMPLES`` begun
+    and finished tickets of each office and service (numbered in the database),
+    and the offers.
+    """
+    ids = [office.pk for office in offices]
     since = now - datetime.timedelta(days=settings.QUEUE_HISTORY_DAYS)
-    samples: dict[int, list[float]] = defaultdict(list)
+    samples: dict[tuple[int, int], list[float]] = defaultdict(list)
     finished = (
-        Ticket.objects.filter(office=office, finished_at__gte=since, finished_at__lte=now)
+        Ticket.objects.filter(office_id__in=ids, finished_at__gte=since, finished_at__lte=now)
         .exclude(service=None)
         .exclude(queue=Ticket.Queue.APPOINTMENT)  # an appointment may hold several matters and persons
-        .order_by("-finished_at")
-        .values_list("service_id", "called_at", "service_started_at", "finished_at")
+        .filter(Q(called_at__isnull=False) | Q(service_started_at__isnull=False))
+        .annotate(
+            newest=Window(RowNumber(), partition_by=[F("office_id"), F("service_id")], order_by=F("finished_at").desc())
+        )
+        .filter(newest__lte=MAX_SAMPLES)
+        .values_list("office_id", "service_id", "called_at", "service_started_at", "finished_at")
     )
-    for service_id, called, started, ended in finished[: MAX_SAMPLES * 10]:
+    for office_id, service_id, called, started, ended in finished:
         begun = called or started  # a ticket started without a call has no walk to the counter
-        if begun is not None and len(samples[service_id]) < MAX_SAMPLES:
-            samples[service_id].append(max(0.0, (ended - begun).total_seconds() / 60))
-    offers = active_offers().filter(office=office).values_list("service_id", "duration_minutes", "service__pickup")
-    configured = {service_id: minutes for service_id, minutes, _pickup in offers}
-    walk_in = [service_id for service_id, _minutes, pickup in offers if not pickup]
-    by_service = {service_id: Minutes.configured(minutes) for service_id, minutes in configured.items()}
-    for service_id, values in samples.items():
-        if len(values) >= MIN_SAMPLES:
-            by_service[service_id] = _quartiles(values)
-    typical = statistics.median(configured.values()) if configured else office.slot_minutes
-    shortest = min((by_service[service_id].mid for service_id in walk_in), default=float(typical))
-    return ServiceTimes(by_service, Minutes.configured(typical), shortest)
+        samples[office_id, service_id].append(max(0.0, (ended - begun).total_seconds() / 60))
+    offers: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+    for office_id, *offer in (
+        active_offers()
+        .filter(office_id__in=ids)
+        .values_list("office_id", "service_id", "duration_minutes", "service__pickup")
+    ):
+        offers[office_id].append(tuple(offer))
+    times = {}
+    for office in offices:
+        configured = {service_id: minutes for service_id, minutes, _pickup in offers[office.pk]}
+        walk_in = [service_id for service_id, _minutes, pickup in offers[office.pk] if not pickup]
+        by_service = {service_id: Minutes.configured(minutes) for service_id, minutes in configured.items()}
+        for (office_id, service_id), values in samples.items():
+            if office_id == office.pk and len(values) >= MIN_SAMPLES:
+                by_service[service_id] = _quartiles(values)
+        typical = statistics.median(configured.values()) if configured else office.slot_minutes
+        shortest = min((by_service[service_id].mid for service_id in walk_in), default=float(typical))
+        times[office.pk] = ServiceTimes(by_service, Minutes.configured(typical), shortest)
+    return times
 
 
-def serving_counters(*, office: Office, tickets: list[Ticket], now: datetime.datetime) -> set[int]:
-    """The counters at work now: a ticket called, started or finished recently, or one being served."""
+def offices_serving_counters(
+    *, offices: Sequence[Office], tickets: dict[int, list[Ticket]], now: datetime.datetime
+) -> dict[int, set[int]]:
+    """Per office id, the counters at work now: a ticket called, started or finished recently, or one being served.
+
+    ``tickets``: each office's open tickets of today. One query.
+    """
     since = now - datetime.timedelta(minutes=settings.QUEUE_ACTIVE_COUNTER_MINUTES)
     counters = {
-        ticket.counter
-        for ticket in tickets
-        if ticket.counter and ticket.status in (Ticket.Status.CALLED, Ticket.Status.IN_SERVICE)
+        office.pk: {
+            ticket.counter
+            for ticket in tickets.get(office.pk, [])
+            if ticket.counter and ticket.status in (Ticket.Status.CALLED, Ticket.Status.IN_SERVICE)
+        }
+        for office in offices
     }
-    recent = Ticket.objects.filter(office=office, counter__isnull=False).filter(
+    recent = Ticket.objects.filter(office_id__in=list(counters), counter__isnull=False).filter(
         Q(called_at__range=(since, now))
         | Q(service_started_at__range=(since, now))
         | Q(finished_at__range=(since, now))
     )
-    counters.update(recent.order_by().values_list("counter", flat=True).distinct())
+    for office_id, counter in recent.order_by().values_list("office_id", "counter").distinct():
+        counters[office_id].add(counter)
     return counters
 
 
-def shifts_today(*, office: Office, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
-    """The clerks on shift in each slot of today from the one running now: (end of the slot, counters)."""
-    today = local_day(now)
-    slots = Slot.objects.filter(office=office, local_date=today, end__gt=now).order_by("start")
-    return list(slots.values_list("end", "counters"))
+@dataclass(frozen=True)
+class TodaySlot:
+    start: datetime.datetime
+    end: datetime.datetime
+    counters: int  # clerks on shift
+    walkin_capacity: int  # counters kept for walk-ins
+
+
+def offices_slots_today(*, offices: Sequence[Office], now: datetime.datetime) -> dict[int, list[TodaySlot]]:
+    """Per office id, its slots of today in order: the clerks on shift and the walk-in counters. One query."""
+    slots: dict[int, list[TodaySlot]] = {office.pk: [] for office in offices}
+    rows = (
+        Slot.objects.filter(office_id__in=list(slots), local_date=local_day(now))
+        .order_by("office_id", "start")
+        .values_list("office_id", "start", "end", "counters", "walkin_capacity")
+    )
+    for office_id, *values in rows:
+        slots[office_id].append(TodaySlot(*values))
+    return slots
 
 
 @dataclass(frozen=True)
@@ -168,7 +211,12 @@ class QueueState:
     tickets: list[Ticket]  # today's open tickets, T tickets with their appointment
     times: ServiceTimes
     counters: set[int]  # serving now
-    shifts: list[tuple[datetime.datetime, int]]  # today's slots from now: (end, counters on shift)
+    slots: list[TodaySlot]  # today's slots, in order
+
+    @cached_property
+    def shifts(self) -> list[tuple[datetime.datetime, int]]:
+        """Today's slots from the one running now: (end, counters on shift)."""
+        return [(slot.end, slot.counters) for slot in self.slots if slot.end > self.now]
 
     @property
     def planned(self) -> int:

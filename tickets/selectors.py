@@ -2,11 +2,11 @@
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Min, QuerySet
 from django.http import Http404
 from django.utils.functional import Promise
@@ -15,13 +15,20 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import offices_earliest
 from booking.days import local_day
 from booking.grid import local_datetime
-from booking.models import Slot
 from booking.needs import round_to_grid
 from offices.models import Office
-from offices.selectors import active_offers, opening_days, public_offices
+from offices.selectors import active_offers, offices_opening_days, public_offices
 from offices.validators import minutes_of
-from tickets.estimate import Estimate, QueueState, service_times, serving_counters, shifts_today
+from tickets.estimate import (
+    Estimate,
+    QueueState,
+    TodaySlot,
+    offices_service_times,
+    offices_serving_counters,
+    offices_slots_today,
+)
 from tickets.estimate import estimate as estimate_of
+from tickets.live import Kept, kept
 from tickets.models import Kiosk, Ticket
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -29,11 +36,20 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 def open_tickets(*, office: Office, day: datetime.date) -> list[Ticket]:
     """The day's tickets still waiting, called or in service, T tickets with their appointment, in order of issue."""
-    return list(
-        Ticket.objects.filter(office=office, day=day, status__in=Ticket.OPEN)
+    return offices_open_tickets(offices=[office], day=day)[office.pk]
+
+
+def offices_open_tickets(*, offices: Sequence[Office], day: datetime.date) -> dict[int, list[Ticket]]:
+    """``open_tickets`` of each office, by office id, in one query."""
+    tickets: dict[int, list[Ticket]] = {office.pk: [] for office in offices}
+    rows = (
+        Ticket.objects.filter(office_id__in=list(tickets), day=day, status__in=Ticket.OPEN)
         .select_related("appointment", "service")
         .order_by("issued_at", "pk")
     )
+    for ticket in rows:
+        tickets[ticket.office_id].append(ticket)
+    return tickets
 
 
 def closed_counts(*, office: Office, day: datetime.date) -> dict[str, int]:
@@ -52,15 +68,26 @@ def closed_counts(*, office: Office, day: datetime.date) -> dict[str, int]:
 
 def queue_state(*, office: Office, now: datetime.datetime) -> QueueState:
     """Everything the estimate needs of the office's queue now (five queries)."""
-    tickets = open_tickets(office=office, day=local_day(now))
-    return QueueState(
-        office=office,
-        now=now,
-        tickets=tickets,
-        times=service_times(office=office, now=now),
-        counters=serving_counters(office=office, tickets=tickets, now=now),
-        shifts=shifts_today(office=office, now=now),
-    )
+    return queue_states(offices=[office], now=now)[office.pk]
+
+
+def queue_states(*, offices: Sequence[Office], now: datetime.datetime) -> dict[int, QueueState]:
+    """``queue_state`` of each office, by office id: five queries whatever the number of offices."""
+    tickets = offices_open_tickets(offices=offices, day=local_day(now))
+    times = offices_service_times(offices=offices, now=now)
+    counters = offices_serving_counters(offices=offices, tickets=tickets, now=now)
+    slots = offices_slots_today(offices=offices, now=now)
+    return {
+        office.pk: QueueState(
+            office=office,
+            now=now,
+            tickets=tickets[office.pk],
+            times=times[office.pk],
+            counters=counters[office.pk],
+            slots=slots[office.pk],
+        )
+        for office in offices
+    }
 
 
 # Walk-ins: may a ticket still be drawn? ----------------------------------------------------------
@@ -94,41 +121,57 @@ class OpenToday:
 
 def open_today(*, office: Office, now: datetime.datetime) -> OpenToday:
     """When the office opens first and closes last today (breaks in between count as open for the queue)."""
+    return offices_open_today(offices=[office], now=now)[office.pk]
+
+
+def offices_open_today(*, offices: Sequence[Office], now: datetime.datetime) -> dict[int, OpenToday]:
+    """``open_today`` of each office, by office id, in four queries whatever their number."""
     today = local_day(now)
-    day = opening_days(office=office, first=today, last=today)[0]
-    if not day.is_open:
-        return OpenToday(None, None)
-    return OpenToday(
-        local_datetime(today, minutes_of(day.ranges[0][0])), local_datetime(today, minutes_of(day.ranges[-1][1]))
-    )
+    hours = {}
+    for office_id, [day] in offices_opening_days(offices=offices, first=today, last=today).items():
+        hours[office_id] = (
+            OpenToday(
+                local_datetime(today, minutes_of(day.ranges[0][0])),
+                local_datetime(today, minutes_of(day.ranges[-1][1])),
+            )
+            if day.is_open
+            else OpenToday(None, None)
+        )
+    return hours
 
 
-def walkin_minutes_left(*, office: Office, now: datetime.datetime) -> tuple[float, float]:
-    """Counter-minutes kept for walk-ins today: (all day, still to come after now), from the slot grid."""
+def walkin_minutes_left(*, slots: list[TodaySlot], now: datetime.datetime) -> tuple[float, float]:
+    """Counter-minutes kept for walk-ins today: (all day, still to come after now), from today's slots."""
     total = left = 0.0
-    for start, end, counters in Slot.objects.filter(office=office, local_date=local_day(now)).values_list(
-        "start", "end", "walkin_capacity"
-    ):
-        total += counters * (end - start).total_seconds() / 60
-        if end > now:
-            left += counters * (end - max(start, now)).total_seconds() / 60
+    for slot in slots:
+        total += slot.walkin_capacity * (slot.end - slot.start).total_seconds() / 60
+        if slot.end > now:
+            left += slot.walkin_capacity * (slot.end - max(slot.start, now)).total_seconds() / 60
     return total, left
 
 
-def walkin_state(*, office: Office, now: datetime.datetime, state: QueueState, minutes: float | None = None) -> WalkIn:
+def walkin_state(
+    *,
+    office: Office,
+    now: datetime.datetime,
+    state: QueueState,
+    minutes: float | None = None,
+    hours: OpenToday | None = None,
+) -> WalkIn:
     """Whether a walk-in ticket of ``minutes`` (the office's quickest walk-in matter if None) can be drawn now.
 
     No: when the office is not open now; in the last ``Office.walkin_cutoff_minutes``
     before closing; when today has no walk-in counters; or when the walk-ins
     already waiting or being served would take the walk-in counter-minutes
-    left today together with this one.
+    left today together with this one. ``hours``: today's, if the caller has
+    read them (four queries otherwise).
     """
-    hours = open_today(office=office, now=now)
+    hours = hours or open_today(office=office, now=now)
     if not hours.is_open(now):
         return WalkIn.CLOSED
     if now >= hours.closes - datetime.timedelta(minutes=office.walkin_cutoff_minutes):
         return WalkIn.CUT_OFF
-    total, left = walkin_minutes_left(office=office, now=now)
+    total, left = walkin_minutes_left(slots=state.slots, now=now)
     if total == 0:
         return WalkIn.NONE_TODAY
     demand = minutes if minutes is not None else state.times.shortest_walk_in
@@ -238,13 +281,12 @@ class OfficeStatus:
         return BAND_WORDS[self.band]
 
 
-def _status(office: Office, now: datetime.datetime, next_free: datetime.datetime | None) -> OfficeStatus:
-    state = queue_state(office=office, now=now)
-    walkin = walkin_state(office=office, now=now, state=state)
+def _status(state: QueueState, hours: OpenToday, next_free: datetime.datetime | None) -> OfficeStatus:
+    walkin = walkin_state(office=state.office, now=state.now, state=state, hours=hours)
     wait = new_walkin_estimate(state) if walkin == WalkIn.OPEN else None
     is_open = walkin != WalkIn.CLOSED
     return OfficeStatus(
-        office=office,
+        office=state.office,
         band=band_of(walkin=walkin, minutes=wait.minutes.mid if wait else 0),
         walkin=walkin,
         waiting=sum(1 for ticket in state.tickets if ticket.status == Ticket.Status.WAITING),
@@ -264,21 +306,40 @@ def _shortest_minutes(offices: list[Office]) -> dict[Office, int]:
     }
 
 
+def offices_status_computed(*, now: datetime.datetime) -> list[OfficeStatus]:
+    """The live status of every active office, computed now: the same dozen queries whatever their number."""
+    offices = list(public_offices())
+    states = queue_states(offices=offices, now=now)
+    hours = offices_open_today(offices=offices, now=now)
+    next_free = offices_earliest(minutes_by_office=_shortest_minutes(offices), now=now) if offices else {}
+    return [_status(states[office.pk], hours[office.pk], next_free.get(office.pk)) for office in offices]
+
+
+STATUS_KEY = "tickets:status"
+
+
+def offices_status_kept(*, now: datetime.datetime) -> Kept[list[OfficeStatus]]:
+    """The live status of every active office as kept for ``QUEUE_STATUS_CACHE_SECONDS`` (``tickets.live``)."""
+    return kept(
+        STATUS_KEY,
+        lambda: Kept(offices_status_computed(now=now), now),
+        now=now,
+        seconds=settings.QUEUE_STATUS_CACHE_SECONDS,
+    )
+
+
 def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[OfficeStatus]:
-    """The live status of every active office (or the one of ``slug``; 404 if none), each cached briefly."""
+    """The live status of every active office (or the one of ``slug``; 404 if none) as kept briefly.
+
+    One office's status is its line of all offices' (an office just opened or
+    closed shows up or goes with the next computation).
+    """
     if slug is not None and not SLUG.fullmatch(slug):
         raise Http404("No such office.")  # what cannot be a slug (a NUL byte: PostgreSQL refuses it) asks nothing
-    offices = list(public_offices().filter(slug=slug) if slug else public_offices())
-    if slug and not offices:
+    statuses = offices_status_kept(now=now).value
+    if slug is None:
+        return statuses
+    found = [status for status in statuses if status.office.slug == slug]
+    if not found:
         raise Http404("No such office.")
-    seconds = settings.QUEUE_STATUS_CACHE_SECONDS
-    keys = {office.pk: f"tickets:status:{office.pk}" for office in offices}
-    cached = cache.get_many(list(keys.values())) if seconds else {}
-    missing = [office for office in offices if keys[office.pk] not in cached]
-    if missing:
-        next_free = offices_earliest(minutes_by_office=_shortest_minutes(missing), now=now)
-        fresh = {keys[office.pk]: _status(office, now, next_free.get(office.pk)) for office in missing}
-        if seconds:
-            cache.set_many(fresh, seconds)
-        cached.update(fresh)
-    return [cached[keys[office.pk]] for office in offices]
+    return found

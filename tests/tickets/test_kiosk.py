@@ -18,8 +18,9 @@ from tickets.qr import qr_svg
 
 pytestmark = pytest.mark.django_db
 
-# The kiosk, its matters, the five reads of queue_state, the day's opening (four) and the walk-in capacity left.
-QUERIES = 12
+# The kiosk, its matters, the five reads of queue_state (today's slots give the walk-in capacity left too) and the
+# day's opening (four).
+QUERIES = 11
 
 
 @pytest.fixture
