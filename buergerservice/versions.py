@@ -105,8 +105,8 @@ def reuse_many(
     stale: list[str] = []
     for key, key_names in entries.items():
         entry: Entry | None = found.get(key)
-        if entry is not None and entry[0] == _settled(tokens, key_names) and (entry[1] is None or now < entry[1]):
-            answers[key] = entry[2]
+        if _current(entry, _settled(tokens, key_names), now):
+            answers[key] = entry[2]  # type: ignore[index]
         else:
             stale.append(key)
     if not stale:
@@ -120,6 +120,19 @@ def reuse_many(
     if keep:
         cache.set_many(keep, settings.VERSIONED_CACHE_SECONDS)
     return answers
+
+
+def reused(key: str, names: Sequence[str], *, now: datetime.datetime) -> Any | None:
+    """The answer kept under ``key`` if it is current (as ``reuse`` would serve it), else None; computes nothing."""
+    found = cache.get_many([key, *(PREFIX + name for name in names)])
+    entry: Entry | None = found.get(key)
+    tokens = tuple(found.get(PREFIX + name) for name in names)
+    return entry[2] if _current(entry, None if None in tokens else tokens, now) else None  # type: ignore[index]
+
+
+def _current(entry: Entry | None, tokens: tuple[str, ...] | None, now: datetime.datetime) -> bool:
+    """Was the entry computed at these tokens (all settled), and is it still valid at ``now``?"""
+    return entry is not None and tokens is not None and entry[0] == tokens and (entry[1] is None or now < entry[1])
 
 
 def _token(found: dict[str, Any], name: str) -> str | None:

@@ -270,3 +270,21 @@ def test_the_answer_has_an_etag_and_an_unchanged_one_is_answered_304(client, off
     changed = client.get(DAY_URL, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert "09:00" not in changed.json()["days"][0]["times"]
+
+
+def test_the_kept_answer_is_per_language_and_invalid_requests_are_never_answered_from_it(client, office):
+    office.name_de, office.name_en = "Bürgerbüro Mitte", "Citizens' Office Centre"
+    office.save()
+    anywhere = "/api/v1/availability?services=personalausweis"
+    for _twice in range(2):
+        german = client.get(anywhere, headers={"Accept-Language": "de"})
+        english = client.get(anywhere, headers={"Accept-Language": "en"})
+        assert german.json()["offices"][0]["name"] == "Bürgerbüro Mitte"
+        assert english.json()["offices"][0]["name"] == "Citizens' Office Centre"
+        assert english["Content-Language"] == "en"
+    backwards = f"{DAY_URL}&date_to={MONDAY - datetime.timedelta(days=1)}"  # date_to given twice, the last wins
+    assert client.get(DAY_URL).status_code == 200
+    assert client.get(backwards).status_code == 422
+    twice = "/api/v1/availability?services=personalausweis&office=mitte&office=nirgends"
+    assert client.get(twice).status_code == 422
+    assert client.get(twice).status_code == 422
