@@ -70,11 +70,13 @@ def shared_page(
     *,
     versions_of: Sequence[str] = (versions.CATALOGUE,),
     valid_until: datetime.datetime | None = None,
+    max_age: int = PUBLIC_SECONDS,
 ) -> HttpResponse:
     """The page ``render()`` gives, kept under ``name``, this language and this path until ``versions_of`` change.
 
     ``valid_until``: when the page would differ even with no change (e.g. a
     calendar's "today" moving on); None: not before the versions change.
+    ``max_age``: how long browsers and proxies may keep it.
     """
     if _personal(request):
         return render()
@@ -95,6 +97,6 @@ def shared_page(
         return rendered[0]
     response = rendered[0] if rendered else HttpResponse(page.body, content_type=page.content_type)
     response["ETag"] = page.etag
-    patch_cache_control(response, public=True, max_age=PUBLIC_SECONDS)
+    patch_cache_control(response, public=True, max_age=max_age)
     patch_vary_headers(response, ["Cookie"])
     return get_conditional_response(request, etag=page.etag, response=response) or response

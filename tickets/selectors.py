@@ -328,7 +328,7 @@ def offices_status_kept(*, now: datetime.datetime) -> Kept[list[OfficeStatus]]:
     )
 
 
-def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[OfficeStatus]:
+def offices_status(*, now: datetime.datetime, slug: str | None = None) -> Kept[list[OfficeStatus]]:
     """The live status of every active office (or the one of ``slug``; 404 if none) as kept briefly.
 
     One office's status is its line of all offices' (an office just opened or
@@ -336,10 +336,10 @@ def offices_status(*, now: datetime.datetime, slug: str | None = None) -> list[O
     """
     if slug is not None and not SLUG.fullmatch(slug):
         raise Http404("No such office.")  # what cannot be a slug (a NUL byte: PostgreSQL refuses it) asks nothing
-    statuses = offices_status_kept(now=now).value
+    statuses = offices_status_kept(now=now)
     if slug is None:
         return statuses
-    found = [status for status in statuses if status.office.slug == slug]
+    found = [status for status in statuses.value if status.office.slug == slug]
     if not found:
         raise Http404("No such office.")
-    return found
+    return Kept(found, statuses.computed_at)

@@ -181,3 +181,44 @@ def test_without_the_cache_every_request_computes(qw, settings, django_assert_nu
         statuses = offices_status_computed(now=now)
     assert [status.office.slug for status in statuses] == ["mitte", "nord"]
     assert cache.get(STATUS_KEY) is None
+
+
+def test_the_status_pages_are_kept_with_their_figures_and_say_when_they_were_computed(  # type: ignore[no-untyped-def]
+    client, qw, kept_ten_seconds, django_assert_num_queries
+) -> None:
+    computed = at("09:00") + 55 * SECOND
+    with time_machine.travel(computed, tick=False):
+        page = client.get("/en/status/")
+        rows = client.get("/en/status/", HTTP_HX_REQUEST="true")
+        office = client.get("/en/status/mitte/")
+    qw.draw("09:01")
+    with time_machine.travel(computed + 8 * SECOND, tick=False), django_assert_num_queries(0):
+        page_again = client.get("/en/status/")
+        rows_again = client.get("/en/status/", HTTP_HX_REQUEST="true")
+        office_again = client.get("/en/status/mitte/")
+    assert (page_again.content, rows_again.content, office_again.content) == (
+        page.content,
+        rows.content,
+        office.content,
+    )
+    assert "<html" in page.content.decode() and "<html" not in rows.content.decode()
+    assert "As of 09:00" in rows_again.content.decode()  # read at 09:01:03, computed at 09:00:55
+    assert page_again["Cache-Control"] == "public, max-age=2"
+    assert "HX-Request" in page_again["Vary"]
+    with time_machine.travel(computed + 10 * SECOND, tick=False):
+        later = client.get("/en/status/", HTTP_HX_REQUEST="true").content.decode()
+    assert "As of 09:01" in later
+    assert "<div><dt>People waiting</dt><dd>1</dd></div>" in later
+
+
+def test_a_status_page_from_the_previous_figures_is_not_kept(  # type: ignore[no-untyped-def]
+    client, qw, kept_ten_seconds
+) -> None:
+    start = at("09:00")
+    with time_machine.travel(start, tick=False):
+        client.get("/en/status/")
+    cache.add(f"{STATUS_KEY}:computing", 1, timeout=live.LOCK_SECONDS)  # another process computes
+    with time_machine.travel(start + 11 * SECOND, tick=False):
+        meanwhile = client.get("/en/status/")
+    assert "As of 09:00" in meanwhile.content.decode()
+    assert "no-cache" in meanwhile["Cache-Control"] and not meanwhile.has_header("ETag")

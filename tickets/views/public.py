@@ -9,27 +9,35 @@ fills. Without JavaScript the page reloads itself every few seconds.
 
 The status pages (all offices, and one office with its "usually busy" chart)
 refresh their figures every minute with htmx and are complete pages without it.
+They show the figures as kept for ``QUEUE_STATUS_CACHE_SECONDS``
+(``tickets.live``), "as of" when those were computed, and are themselves kept
+whole with them (``buergerservice.shared_pages``: never with a visitor's
+messages), public for what is left of that period.
 """
 
 import datetime
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from booking.days import local_day
 from booking.grid import BERLIN
+from buergerservice.shared_pages import shared_page
 from offices.models import Office
 from offices.selectors import public_offices
 from tickets.busy import busy_chart
 from tickets.estimate import Estimate
+from tickets.live import Kept
 from tickets.models import Ticket
 from tickets.selectors import BAND_WORDS, Band, OfficeStatus, last_calls, offices_status
 
@@ -129,25 +137,47 @@ def _status_context(statuses: list[OfficeStatus], now: datetime.datetime) -> dic
     }
 
 
+def _live_page(request: HttpRequest, name: str, kept: Kept, render_page: Callable[[], HttpResponse]) -> HttpResponse:
+    """A status page as kept with the figures it shows: the same for everybody while they are (tickets.live)."""
+    now = timezone.now()
+    seconds = settings.QUEUE_STATUS_CACHE_SECONDS
+    fresh_for = kept.fresh_for(now, seconds)
+    if seconds <= 0 or fresh_for <= 0:  # not kept, or the previous figures while another process computes
+        response = render_page()
+        add_never_cache_headers(response)
+        return response
+    until = kept.computed_at + datetime.timedelta(seconds=seconds)
+    return shared_page(request, name, render_page, versions_of=(), valid_until=until, max_age=math.floor(fresh_for))
+
+
 @require_GET
-@never_cache
 @vary_on_headers("HX-Request")
 def status(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    context = _status_context(offices_status(now=now), now)
+    statuses = offices_status(now=timezone.now())
+    # "As of" the instant the figures were computed, which may be a few seconds ago.
+    context = _status_context(statuses.value, statuses.computed_at)
     template = "tickets/_status_rows.html" if request.htmx else "tickets/status.html"
-    return render(request, template, context)
+    return _live_page(
+        request,
+        f"status:{statuses.computed_at.isoformat()}:{template}",
+        statuses,
+        lambda: render(request, template, context),
+    )
 
 
 @require_GET
-@never_cache
 @vary_on_headers("HX-Request")
 def office_status(request: HttpRequest, slug: str) -> HttpResponse:
-    now = timezone.now()
-    statuses = offices_status(now=now, slug=slug)  # 404 for an unknown or inactive office
-    context = {**_status_context(statuses, now), "single": True}
-    if request.htmx:
-        return render(request, "tickets/_status_rows.html", context)
-    office = statuses[0].office
-    context.update(office=office, chart=busy_chart(office=office, now=now))
-    return render(request, "tickets/office_status.html", context)
+    statuses = offices_status(now=timezone.now(), slug=slug)  # 404 for an unknown or inactive office
+    computed_at = statuses.computed_at
+    context = {**_status_context(statuses.value, computed_at), "single": True}
+
+    def page() -> HttpResponse:
+        if request.htmx:
+            return render(request, "tickets/_status_rows.html", context)
+        office = statuses.value[0].office
+        context.update(office=office, chart=busy_chart(office=office, now=computed_at))
+        return render(request, "tickets/office_status.html", context)
+
+    name = f"office-status:{computed_at.isoformat()}:{'rows' if request.htmx else 'page'}"
+    return _live_page(request, name, statuses, page)
