@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,28 @@ RETRY_SECONDS = 10.0
 # shared by all threads of the process, keyed by the cache's location.
 _down_until: dict[str, float] = {}
 _lock = threading.Lock()
+
+
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client with one ``redis.Redis`` per server kept, instead of a new one for every call.
+
+    Django builds a ``redis.Redis`` around the (kept) connection pool on each
+    get or set; redis-py fills some 170 response callbacks into each one, which
+    made it the costliest single function of a booking POST (about 0.13 ms of
+    CPU per cache call, measured 2026-12-07). A ``redis.Redis`` is safe to
+    share: every command takes a connection from the pool.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Redis] = {}
+
+    def get_client(self, key: str | None = None, *, write: bool = False) -> Redis:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -41,6 +64,7 @@ class ResilientRedisCache(RedisCache):
         options = dict(params.get("OPTIONS", {}))
         self.retry_seconds = float(options.pop("retry_seconds", RETRY_SECONDS))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusingRedisCacheClient
         self._location = ",".join(self._servers)
 
     def _degrade(self, default: Callable[[], Any], call: Callable[[], Any]) -> Any:
