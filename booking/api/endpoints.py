@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -50,6 +50,7 @@ from booking.services.appointments import (
     hold_place,
     hold_release,
     holds_expire_due,
+    needs_minutes_at,
 )
 from buergerservice import versions
 from offices.models import Office, Service
@@ -267,6 +268,32 @@ def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> 
 
 # Holds
 
+T = TypeVar("T")
+
+
+def _office_and_needs(slug: str, lines: list[NeedIn], *, now: datetime.datetime) -> tuple[Office, list[Need]]:
+    """``_office`` and ``_needs`` of a hold or a booking, reused from the shared cache until the catalogue changes.
+
+    Every POST names them, and they change only with the offices and services (a ``catalogue`` version
+    bump), so a POST does not ask PostgreSQL for them each time. A refusal is not kept: it is raised afresh.
+    """
+    asked = json.dumps([slug, [(line.service, line.persons) for line in lines]])
+    key = "api:office-needs:" + hashlib.blake2s(asked.encode(), digest_size=12).hexdigest()
+    return versions.reuse(key, [versions.CATALOGUE], lambda: ((_office(slug), _needs(lines)), None), now=now)
+
+
+def _taking(attempt: Callable[[], T], *, now: datetime.datetime) -> T:
+    """``attempt()``, once more if its units were taken by holds that have expired but were not released yet.
+
+    Expired holds are released where they are in the way, not with a query before every POST.
+    """
+    try:
+        return attempt()
+    except SlotTaken:
+        if not holds_expire_due(now=now):
+            raise
+    return attempt()
+
 
 @router.post(
     "/holds",
@@ -275,14 +302,12 @@ def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> 
     summary="Keep a time for a few minutes while the citizen types",
 )
 def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
-    office = _office(payload.office)
-    needs = _needs(payload.services)
     now = timezone.now()
-    holds_expire_due(now=now)
+    office, needs = _office_and_needs(payload.office, payload.services, now=now)
     try:
-        hold = hold_place(office=office, start=payload.start, needs=needs, now=now)
+        hold = _taking(lambda: hold_place(office=office, start=payload.start, needs=needs, now=now), now=now)
     except SlotTaken as error:
-        minutes = office_needs_minutes(office=office, needs=needs)
+        minutes = needs_minutes_at(office=office, needs=needs, now=now)
         return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))
     return Status(201, hold)
 
@@ -320,11 +345,8 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
     """With ``hold``, the held time becomes the appointment (it must be for exactly this office, start
     and services); without, the time is taken now if it is still free. 201 with the new appointment;
     200 with the existing one when the same ``hold`` was booked before (a repeated request books nothing)."""
-    office = _office(payload.office)
-    needs = _needs(payload.services)
     now = timezone.now()
-    if not payload.hold:  # an expiry now would release the very hold being confirmed
-        holds_expire_due(now=now)
+    office, needs = _office_and_needs(payload.office, payload.services, now=now)
     contact = Contact(
         name=payload.name,
         email=payload.email,
@@ -332,16 +354,21 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
         language=payload.language,
         reminders_consent=payload.reminders_consent,
     )
-    try:
-        appointment = appointment_book(
+
+    def book() -> Appointment:
+        return appointment_book(
             office=office, start=payload.start, needs=needs, contact=contact, now=now, hold_token=payload.hold
         )
+
+    try:
+        # With a hold, no expiry: it would release the very hold being confirmed.
+        appointment = book() if payload.hold else _taking(book, now=now)
     except HoldAlreadyBooked as repeated:  # the same hold sent again: the appointment it became, not a second one
         return Status(200, _appointment(repeated.appointment.manage_token))
     except SlotTaken as error:
-        minutes = office_needs_minutes(office=office, needs=needs)
+        minutes = needs_minutes_at(office=office, needs=needs, now=now)
         return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))
-    return Status(201, _appointment(appointment.manage_token))  # read back with its lines, like GET
+    return Status(201, appointment)  # with its office and lines as written: what GET answers, without a read
 
 
 @router.get(
@@ -377,10 +404,15 @@ def move_appointment(request: HttpRequest, token: str, payload: MoveIn) -> Statu
     or has begun; the old time is kept then."""
     appointment = _appointment(token)
     now = timezone.now()
-    if not payload.hold:
-        holds_expire_due(now=now)
+
+    def move() -> Appointment:
+        return appointment_move(appointment=appointment, start=payload.start, now=now, hold_token=payload.hold)
+
     try:
-        appointment_move(appointment=appointment, start=payload.start, now=now, hold_token=payload.hold)
+        if payload.hold:  # no expiry: it would release the very hold being used (see create_appointment)
+            move()
+        else:
+            _taking(move, now=now)
     except SlotTaken as error:
         minutes = appointment.duration_minutes
         return Status(409, taken(error, office=appointment.office, minutes=minutes, around=payload.start, now=now))

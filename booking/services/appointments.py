@@ -19,10 +19,11 @@ from booking.grid import BERLIN
 from booking.messages import Kind as MessageKind
 from booking.messages import appointment_messages_record
 from booking.models import Appointment, AppointmentService, Hold
-from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations, office_needs_minutes
+from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
 from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_release, slots_take
+from buergerservice import versions
 from offices.models import Office
 from offices.validators import minutes_of
 
@@ -70,6 +71,27 @@ def check_start(*, office: Office, start: datetime.datetime, now: datetime.datet
             raise BookingError(_("This day is not open for booking yet."), field="start")
 
 
+def needs_durations(*, office: Office, needs: list[Need], now: datetime.datetime) -> dict[int, int]:
+    """``booking.needs.office_durations``, reused from the shared cache until the catalogue changes.
+
+    Every hold and booking needs them; they change only with an office's offers
+    (a ``catalogue`` version bump), so asking PostgreSQL each time is a query for nothing.
+    """
+    services = ",".join(str(need.service.pk) for need in needs)
+    return versions.reuse(
+        f"durations:{office.pk}:{services}",
+        [versions.CATALOGUE],
+        lambda: (office_durations(office=office, needs=needs), None),
+        now=now,
+    )
+
+
+def needs_minutes_at(*, office: Office, needs: list[Need], now: datetime.datetime) -> int:
+    """The office's time for these needs (``booking.needs.office_needs_minutes``) from ``needs_durations``."""
+    durations = needs_durations(office=office, needs=needs, now=now)
+    return needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
+
+
 def _needs_json(needs: list[Need]) -> list[list[int]]:
     return [[need.service.pk, need.persons] for need in needs]
 
@@ -104,15 +126,13 @@ def hold_place(
     transaction (someone who picks another time does not keep two).
     Raises BookingError for a bad time and SlotTaken when the units are gone.
     """
-    minutes = office_needs_minutes(office=office, needs=needs)
+    minutes = needs_minutes_at(office=office, needs=needs, now=now)
     check_start(office=office, start=start, now=now, channel=channel)
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
-    ranges = [(office.pk, start, end)]
     if replacing is not None:
-        ranges.append((replacing.office_id, replacing.start, replacing.end))
-    slots_lock(ranges)  # both ranges' slots before the old hold's row: the lock order
-    if replacing is not None:
+        # Both ranges' slots before the old hold's row: the lock order. Without one, slots_take's lock is the first.
+        slots_lock([(office.pk, start, end), (replacing.office_id, replacing.start, replacing.end)])
         _hold_delete_and_release(replacing)
     slots_take(office=office, start=start, end=end, channel=channel, now=now)
     return Hold.objects.create(
@@ -222,6 +242,13 @@ def _refuse_if_booked_before(hold_token: str) -> None:
         raise HoldAlreadyBooked(appointment)
 
 
+BOOKING_CODE_ATTEMPTS = 5
+
+
+class _CodeTaken(Exception):
+    """The appointment's insert hit a unique value (its random booking code, or a hold booked meanwhile)."""
+
+
 def appointment_book(
     *,
     office: Office,
@@ -239,12 +266,46 @@ def appointment_book(
     a hold, or when it is gone, the units are taken now. A hold becomes at
     most one appointment: confirming it again raises HoldAlreadyBooked with
     the appointment it became (the database's unique ``hold_token`` has the
-    last word).
+    last word). The appointment comes back with its lines (and their
+    services) as if prefetched, so answering with it needs no query.
     """
-    durations = office_durations(office=office, needs=needs)
+    durations = needs_durations(office=office, needs=needs, now=now)
     minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
+    for attempt in range(BOOKING_CODE_ATTEMPTS):
+        try:
+            return _book(
+                office=office,
+                start=start,
+                end=end,
+                needs=needs,
+                durations=durations,
+                contact=contact,
+                now=now,
+                channel=channel,
+                hold_token=hold_token,
+            )
+        except _CodeTaken:
+            # The whole transaction again, not a savepoint around the insert: a savepoint costs every booking
+            # two round trips, while two equal codes of 8 random characters are drawn once in ages.
+            logger.warning("booking code collision, attempt %s", attempt + 1)
+    raise IntegrityError(f"no free booking code after {BOOKING_CODE_ATTEMPTS} attempts")
+
+
+def _book(
+    *,
+    office: Office,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    needs: list[Need],
+    durations: dict[int, int],
+    contact: Contact,
+    now: datetime.datetime,
+    channel: str,
+    hold_token: str | None,
+) -> Appointment:
+    """One attempt of ``appointment_book``: its transaction, in the lock order."""
     email = contact.email.strip().lower()
     with transaction.atomic():
         if email:
@@ -255,6 +316,7 @@ def appointment_book(
             claimed = _hold_claim(hold)
             if not claimed:
                 # Before the address limit: a repeated confirmation gets its appointment, not "too many".
+                # Also what a second attempt after a clash on ``hold_token`` ends in.
                 _refuse_if_booked_before(hold_token)
         if email and channel == Appointment.Channel.ONLINE:
             _check_address_limit(email=email, now=now)
@@ -275,7 +337,7 @@ def appointment_book(
             step_free_access=contact.step_free_access,
             hold_token=hold_token or None,
         )
-        AppointmentService.objects.bulk_create(
+        lines = AppointmentService.objects.bulk_create(
             AppointmentService(
                 appointment=appointment,
                 service=need.service,
@@ -284,22 +346,28 @@ def appointment_book(
             )
             for need in needs
         )
+        _lines_known(appointment, lines)
         appointment_messages_record(appointment=appointment, kind=MessageKind.CONFIRMATION, now=now)
     return appointment
 
 
 def _create_with_unique_code(**fields: object) -> Appointment:
-    """Create the appointment; on the rare collision of a random booking code, draw again."""
-    for attempt in range(5):
-        try:
-            with transaction.atomic():  # a savepoint: a collision does not spoil the booking's transaction
-                return Appointment.objects.create(**fields)
-        except IntegrityError:
-            hold_token = fields.get("hold_token")
-            if isinstance(hold_token, str):
-                _refuse_if_booked_before(hold_token)  # the same hold booked by another request that won
-            logger.warning("booking code collision, attempt %s", attempt + 1)
-    raise IntegrityError("no free booking code after 5 attempts")
+    """Create the appointment; a unique value taken (its random booking code) raises _CodeTaken.
+
+    That leaves the transaction, which is rolled back, and ``appointment_book`` tries it all again.
+    """
+    try:
+        return Appointment.objects.create(**fields)
+    except IntegrityError as error:
+        raise _CodeTaken from error
+
+
+def _lines_known(appointment: Appointment, lines: list[AppointmentService]) -> None:
+    """Keep the lines just written as the appointment's prefetched ``lines`` (as Django's prefetch keeps them)."""
+    queryset = appointment.lines.all()  # lazy: not run
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    appointment._prefetched_objects_cache = {"lines": queryset}
 
 
 def _lock_unchanged(appointment: Appointment) -> Appointment:
