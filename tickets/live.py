@@ -16,6 +16,10 @@ died runs out after ``LOCK_SECONDS``), plus the time of the computation that
 reads it. With nothing kept yet (cold, or idle longer than that), the others wait
 for the first computation up to ``WAIT_SECONDS``, then compute it themselves.
 Without the cache (Redis unreachable) every request computes.
+
+Each process also remembers the answers it has read for as long as they are
+fresh, so a read within the period costs no round trip to Redis (the same
+answer, with the same bound: a fresh answer is never older than the period).
 """
 
 import datetime
@@ -25,12 +29,17 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 T = TypeVar("T")
 
 LOCK_SECONDS = 5  # the longest a computation may take before another request may start one
 WAIT_SECONDS = 2.0  # cold: how long the others wait for the first computation
 POLL_SECONDS = 0.02
+
+# This process's copies of fresh answers, by key (a few: per language and address, all offices and each office).
+_fresh: dict[str, "Kept"] = {}
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,12 @@ def kept(key: str, compute: Callable[[], Kept[T]], *, now: datetime.datetime, se
     """
     if seconds <= 0:
         return compute()
-    entry: Kept[T] | None = cache.get(key)
+    entry: Kept[T] | None = _fresh.get(key)
     if entry is not None and entry.fresh_for(now, seconds) > 0:
+        return entry
+    entry = cache.get(key)
+    if entry is not None and entry.fresh_for(now, seconds) > 0:
+        _fresh[key] = entry
         return entry
     lock = f"{key}:computing"
     held = cache.add(lock, 1, timeout=LOCK_SECONDS)
@@ -71,6 +84,7 @@ def kept(key: str, compute: Callable[[], Kept[T]], *, now: datetime.datetime, se
         lifetime = fresh.fresh_for(now, seconds) + LOCK_SECONDS
         if lifetime > 0:
             cache.set(key, fresh, timeout=lifetime)
+            _fresh[key] = fresh
     finally:
         if held:
             cache.delete(lock)
@@ -86,3 +100,10 @@ def _wait_for(key: str, lock: str) -> Kept | None:
         if entry is not None:
             return entry
     return cache.get(key)
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: object) -> None:
+    """A changed period or cache (tests do that) leaves no copy from before."""
+    if setting in ("QUEUE_STATUS_CACHE_SECONDS", "CACHES"):
+        _fresh.clear()

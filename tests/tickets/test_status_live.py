@@ -222,3 +222,16 @@ def test_a_status_page_from_the_previous_figures_is_not_kept(  # type: ignore[no
         meanwhile = client.get("/en/status/")
     assert "As of 09:00" in meanwhile.content.decode()
     assert "no-cache" in meanwhile["Cache-Control"] and not meanwhile.has_header("ETag")
+
+
+def test_a_process_asks_the_cache_for_a_fresh_answer_once(qw, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings.QUEUE_STATUS_CACHE_SECONDS = 10
+    now = at("09:00")
+    live.kept("test:local", lambda: live.Kept("answer", now), now=now, seconds=10)
+    asked: list[str] = []
+    monkeypatch.setattr(live.cache, "get", lambda key, default=None: asked.append(key))
+    assert live.kept("test:local", pytest.fail, now=now + 9 * SECOND, seconds=10).value == "answer"
+    assert asked == []
+    # Due: the cache is asked again (here it has nothing, so this request computes).
+    assert live.kept("test:local", lambda: live.Kept("new", now), now=now + 10 * SECOND, seconds=10).value == "new"
+    assert asked == ["test:local"]
