@@ -129,9 +129,8 @@ def _date_range(
 
 
 def _office_times(
-    *, office: Office, needs: list[Need], first: datetime.date, last: datetime.date, now: datetime.datetime
+    *, office: Office, minutes: int, first: datetime.date, last: datetime.date, now: datetime.datetime
 ) -> tuple[dict[str, Any], datetime.datetime]:
-    minutes = office_needs_minutes(office=office, needs=needs)
     days, until = office_free_starts_until(office=office, minutes=minutes, now=now, first=first, last=last)
     answer = {
         "office": office.slug,
@@ -249,15 +248,23 @@ def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> 
     now = timezone.now()
     first, last = _date_range(query.date_from, query.date_to, today=local_day(now))
 
+    asked = hashlib.blake2s(f"{query.office}|{query.services}".encode(), digest_size=16).hexdigest()
+
     def office_times() -> tuple[tuple[bytes, str], datetime.datetime]:
-        office = _office(query.office or "")
-        answer, until = _office_times(
-            office=office, needs=needs_from_param(query.services), first=first, last=last, now=now
-        )
+        def office_minutes() -> tuple[tuple[Office, int], None]:
+            office = _office(query.office or "")
+            return (office, office_needs_minutes(office=office, needs=needs_from_param(query.services))), None
+
+        # The office and its time for the needs change only with the catalogue: a new booking costs no lookup.
+        office, minutes = versions.reuse(f"api:office-minutes:{asked}", [versions.CATALOGUE], office_minutes, now=now)
+        answer, until = _office_times(office=office, minutes=minutes, first=first, last=last, now=now)
         return _rendered(OfficeTimesOut, answer), until
 
     def offices_earliest() -> tuple[tuple[bytes, str], datetime.datetime | None]:
-        answer, until = _offices_earliest(needs=needs_from_param(query.services), now=now)
+        needs = versions.reuse(
+            f"api:needs:{asked}", [versions.CATALOGUE], lambda: (needs_from_param(query.services), None), now=now
+        )
+        answer, until = _offices_earliest(needs=needs, now=now)
         return _rendered(OfficesEarliestOut, answer), until
 
     compute = office_times if query.office is not None else offices_earliest

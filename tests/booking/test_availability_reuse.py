@@ -288,3 +288,13 @@ def test_the_kept_answer_is_per_language_and_invalid_requests_are_never_answered
     twice = "/api/v1/availability?services=personalausweis&office=mitte&office=nirgends"
     assert client.get(twice).status_code == 422
     assert client.get(twice).status_code == 422
+
+
+def test_after_a_booking_the_next_read_recomputes_only_the_grid(client, office):
+    """The office and its durations come from the catalogue's kept answers: a booking costs the readers three queries
+    (the holds' expiries, the free runs, the next phone reserve to be released), not the lookups again."""
+    assert monday(client)
+    assert send(client, "post", "/api/v1/appointments", booking("09:00"))[0] == 201
+    with CaptureQueriesContext(connection) as recomputed:
+        assert "09:00" not in monday(client)
+    assert len(recomputed) == 3, [query["sql"][:80] for query in recomputed]
