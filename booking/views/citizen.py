@@ -6,8 +6,10 @@ there comes back as a message on the page the citizen was on.
 """
 
 import calendar
+import collections
 import datetime
 import functools
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,7 +60,7 @@ from booking.services.appointments import (
     hold_place,
 )
 from booking.services.slots import released_until
-from booking.views.shared import Note, SharedPage, shared_render, shared_response, shared_reuse
+from booking.views.shared import Note, SharedPage, shared_key, shared_render, shared_response, shared_reuse
 from buergerservice import versions
 from offices.models import Office
 from offices.selectors import public_categories, public_office
@@ -151,6 +153,14 @@ def offices(request: HttpRequest) -> HttpResponse:
     return shared_response(request, page)
 
 
+# The offices last listed for each set of needs in this process: a guess of the office choice's versions, so that
+# the page and the list it depends on are read in one round trip. Only a guess: the page is used only when the list
+# read with it is the one guessed (otherwise it is read again under the list's versions).
+_LISTED: collections.OrderedDict[str, tuple[str, ...]] = collections.OrderedDict()
+_LISTED_KEPT = 256
+_LISTED_LOCK = threading.Lock()
+
+
 def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> SharedPage:
     """The offices offering the needs, earliest free time first: the same for everyone until one of them changes.
 
@@ -159,13 +169,12 @@ def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> Sh
     """
     key = _pairs_key(pairs)
     loaded = functools.cache(lambda: needs_load(pairs))  # read once, and only if something is computed
+    listed_key, page_key = f"book:offering:{key}", shared_key(f"book:where:{key}")
 
-    def offering() -> tuple[tuple[str, ...], None]:
-        return tuple(office.slug for office in offices_for_needs(needs=loaded(), now=now)), None
+    def listed() -> tuple[str, ...]:
+        return tuple(office.slug for office in offices_for_needs(needs=loaded(), now=now))
 
-    slugs = versions.reuse(f"book:offering:{key}", [versions.CATALOGUE], offering, now=now)
-
-    def compute() -> tuple[SharedPage, datetime.datetime | None]:
+    def page() -> tuple[SharedPage, datetime.datetime | None]:
         chosen = loaded()
         minutes = offices_for_needs(needs=chosen, now=now)
         earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
@@ -178,8 +187,34 @@ def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> Sh
         context = {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best}
         return shared_render("booking/offices.html", context), until
 
-    names = [versions.CATALOGUE, *(versions.grid(slug) for slug in slugs)]
-    return shared_reuse(f"book:where:{key}", names, compute, now=now)
+    guess = _LISTED.get(key)
+    if guess is not None:
+
+        def both(stale: list[str]) -> dict[str, tuple[object, datetime.datetime | None]]:
+            slugs = listed()
+            answers: dict[str, tuple[object, datetime.datetime | None]] = {listed_key: (slugs, None)}
+            if page_key in stale:
+                shown, until = page()
+                answers[page_key] = (shown, until if slugs == guess else now)  # under the wrong versions: not kept
+            return answers
+
+        entries = {listed_key: [versions.CATALOGUE], page_key: _offices_versions(guess)}
+        found = versions.reuse_many(entries, both, now=now)
+        if found[listed_key] == guess:
+            return found[page_key]  # type: ignore[return-value]
+        slugs = found[listed_key]
+    else:
+        slugs = versions.reuse(listed_key, [versions.CATALOGUE], lambda: (listed(), None), now=now)
+    with _LISTED_LOCK:  # the threads of a worker share it
+        _LISTED[key] = slugs
+        _LISTED.move_to_end(key)
+        while len(_LISTED) > _LISTED_KEPT:
+            _LISTED.popitem(last=False)
+    return versions.reuse(page_key, _offices_versions(slugs), page, now=now)
+
+
+def _offices_versions(slugs: tuple[str, ...]) -> list[str]:
+    return [versions.CATALOGUE, *(versions.grid(slug) for slug in slugs)]
 
 
 # Step 3: when? (shared with moving an appointment)

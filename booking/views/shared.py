@@ -10,19 +10,21 @@ session's messages and the CSRF token.
 """
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from buergerservice import versions
-from buergerservice.context_processors import language_links
+from buergerservice.context_processors import LanguageLink, language_links
 
 # A slot in the rendered text: a name between two ASCII record separators, which no template writes.
 _SLOT = "\x1e{}\x1e"
@@ -57,7 +59,12 @@ def shared_reuse(
     now: datetime.datetime,
 ) -> SharedPage:
     """The page kept under ``key`` in the current language (``versions.reuse``), or ``compute()``'s."""
-    return versions.reuse(f"page:{get_language()}:{key}", names, compute, now=now)
+    return versions.reuse(shared_key(key), names, compute, now=now)
+
+
+def shared_key(key: str) -> str:
+    """The cache key of a page in the current language."""
+    return f"page:{get_language()}:{key}"
 
 
 def shared_response(request: HttpRequest, page: SharedPage, *, status: int = 200) -> HttpResponse:
@@ -81,4 +88,20 @@ def _fill(request: HttpRequest, slot: str) -> str:
         return get_token(request)  # also sets the cookie, as {% csrf_token %} would
     if slot == "messages":
         return render_to_string("_messages.html", {"messages": messages.get_messages(request)})
-    return render_to_string("_language_links.html", language_links(request))
+    return _language_links(request)
+
+
+_URL_SLOTS = re.compile("\x1eurl(\\d+)\x1e")
+
+
+def _language_links(request: HttpRequest) -> str:
+    """``_language_links.html`` for this address: the template rendered once per process and language with the
+    addresses as slots (all else in it is the same on every page), the addresses filled in as it would."""
+    links = language_links(request)["language_links"]
+    parts = _language_links_parts(tuple(replace(link, url=_SLOT.format(f"url{n}")) for n, link in enumerate(links)))
+    return "".join(part if n % 2 == 0 else escape(links[int(part)].url) for n, part in enumerate(parts))
+
+
+@functools.lru_cache(maxsize=16)
+def _language_links_parts(links: tuple[LanguageLink, ...]) -> tuple[str, ...]:
+    return tuple(_URL_SLOTS.split(render_to_string("_language_links.html", {"language_links": links})))

@@ -196,3 +196,29 @@ def test_the_language_links_are_those_of_the_address_asked(client: Client, offic
     assert f'href="/en{AT_DAY.replace("&", "&amp;")}&amp;utm=x"' in page
     english = text(client.get(f"/en{AT_DAY}"))
     assert 'lang="en"' in english and "Free times on Monday" in english
+
+
+def test_an_office_that_starts_offering_the_needs_is_listed_and_its_bookings_show(client: Client, office) -> None:
+    text(client.get(WHERE))
+    sued = bookable_office(first=MONDAY, last=MONDAY, slug="sued", name_de="Bürgerbüro Süd")
+    offer(sued, "personalausweis", 15)
+    offer(sued, "anmeldung", 10)
+    page = text(client.get(WHERE))
+    assert page.count("Frühestens:") == 3 and "Bürgerbüro Süd" in page
+    appointment_book(
+        office=sued, start=datetime.datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN), needs=needs_from_param(SERVICES),
+        contact=Contact(name="Erika Mustermann", email="erika@example.org"), now=NOW,
+    )  # fmt: skip
+    (entry,) = re.findall(r'<a href="/book/at/sued/.*?</li>', text(client.get(WHERE)), flags=re.S)
+    assert "Mo, 23.11.2026, 08:40" in entry  # its grid is among the page's versions
+
+
+def test_the_kept_office_choice_is_read_in_one_round_trip_to_the_cache(client: Client, office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache.backends.locmem import LocMemCache
+
+    text(client.get(WHERE))
+    calls = []
+    get_many = LocMemCache.get_many
+    monkeypatch.setattr(LocMemCache, "get_many", lambda self, *a, **k: calls.append(a) or get_many(self, *a, **k))
+    text(client.get(WHERE))
+    assert len(calls) == 1
