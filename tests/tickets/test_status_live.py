@@ -5,7 +5,11 @@ import json
 
 import pytest
 import time_machine
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 from tests.support.factories import bookable_office, offer
 from tests.support.queue_steps import LAST, TODAY, at, queue_world
@@ -235,3 +239,18 @@ def test_a_process_asks_the_cache_for_a_fresh_answer_once(qw, settings, monkeypa
     # Due: the cache is asked again (here it has nothing, so this request computes).
     assert live.kept("test:local", lambda: live.Kept("new", now), now=now + 10 * SECOND, seconds=10).value == "new"
     assert asked == ["test:local"]
+
+
+def test_a_status_page_rendered_for_one_visitor_is_not_cached_by_anyone(  # type: ignore[no-untyped-def]
+    client, qw, kept_ten_seconds
+) -> None:
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(messages.INFO, "Only for you.")
+    cookie = HttpResponse()
+    storage.update(cookie)
+    client.cookies[storage.cookie_name] = cookie.cookies[storage.cookie_name].value
+    with time_machine.travel(at("09:00"), tick=False):
+        mine = client.get("/en/status/")
+        theirs = Client().get("/en/status/")
+    assert "Only for you." in mine.content.decode() and "no-cache" in mine["Cache-Control"]
+    assert "Only for you." not in theirs.content.decode() and "public" in theirs["Cache-Control"]

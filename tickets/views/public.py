@@ -147,7 +147,10 @@ def _live_page(request: HttpRequest, name: str, kept: Kept, render_page: Callabl
         add_never_cache_headers(response)
         return response
     until = kept.computed_at + datetime.timedelta(seconds=seconds)
-    return shared_page(request, name, render_page, versions_of=(), valid_until=until, max_age=math.floor(fresh_for))
+    response = shared_page(request, name, render_page, versions_of=(), valid_until=until, max_age=math.floor(fresh_for))
+    if "public" not in response.get("Cache-Control", ""):  # rendered for this visitor only (a message, a query)
+        add_never_cache_headers(response)
+    return response
 
 
 @require_GET
