@@ -1,10 +1,11 @@
 """Gunicorn's configuration: `gunicorn buergerservice.wsgi --config gunicorn.conf.py --bind ...`.
 
 Threaded workers (gthread): WEB_WORKERS processes (default: one per core, at
-least two) with WEB_THREADS threads each (default 4). Each process keeps a pool
+least two) with WEB_THREADS threads each (default 8). Each process keeps a pool
 of at most DATABASE_POOL_MAX_SIZE PostgreSQL connections (default: its
-threads), so one instance uses at most workers x pool size connections; the
-README's "Database connections" has the sizing for one and several instances.
+threads), so one instance uses at most workers x pool size connections. The
+README's "Serving" says why these defaults (measured), "Database connections"
+has the sizing for one and several instances.
 Access lines go to stdout without the secrets in addresses (manage tokens, hold
 and ticket tokens, kiosk keys).
 """
