@@ -270,6 +270,7 @@ def release_now(city: City) -> list[tuple[str, str]]:
     from booking.needs import needs_from_param, office_needs_minutes
     from booking.selectors import free_starts
     from booking.services.slots import released_until
+    from buergerservice import versions
     from offices.models import Office
 
     now = timezone.now()
@@ -280,6 +281,7 @@ def release_now(city: City) -> list[tuple[str, str]]:
     )
     horizon = (city.release_day - local.date()).days
     Office.objects.update(horizon_days=horizon, release_time=released.time())
+    versions.bump(versions.CATALOGUE)  # update() sends no signal: tell the server's kept answers, as a save would
     needs = needs_from_param(ONE_SERVICE)
     starts: list[tuple[datetime.datetime, str]] = []
     for office in Office.objects.order_by("pk"):
@@ -677,7 +679,7 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                 report(f"{prefix}_rps", read.rps)
                 report(f"{prefix}_p50_ms", read.p50_ms)
                 report(f"{prefix}_p95_ms", read.p95_ms)
-                report(f"{prefix}_ratio", read.rps / floor.rps)
+                report(f"{prefix}_ratio", ratio(read, floor))
                 report(f"{prefix}_cpu_ms_per_request", read.cpu_ms)
                 if read.bad or floor.bad:
                     report(f"{prefix}_bad_answers", f"{read.bad} (floor {floor.bad})")
@@ -689,7 +691,7 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
         report("floor_p95_ms_median", statistics.median(floor.p95_ms for floor in floors))
         report("floor_cpu_ms_per_request_median", statistics.median(floor.cpu_ms for floor in floors))
         for name, pairs in results.items():
-            ratios = [read.rps / floor.rps for floor, read in pairs]
+            ratios = [ratio(read, floor) for floor, read in pairs]
             reads_only = [read for _floor, read in pairs]
             report(f"{name}_ratio_min_median_max", triple(ratios, 3))
             report(f"{name}_rps_median", statistics.median(read.rps for read in reads_only))
@@ -821,6 +823,11 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
         redis_empty(args.redis_url)
     report("result", "FAILED: " + "; ".join(failures) if failures else "clean")
     return 1 if failures else 0
+
+
+def ratio(read: WrkResult, floor: WrkResult) -> float:
+    """The read's requests per second as a share of the floor's (0 if the floor run got no answer at all)."""
+    return read.rps / floor.rps if floor.rps else 0.0
 
 
 def triple(values: list[float], digits: int) -> str:
