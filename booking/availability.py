@@ -203,15 +203,24 @@ def _need_key(need: Need) -> int:
     return need.service.pk
 
 
-def offices_by_earliest(*, needs: list[Need], now: datetime.datetime) -> list[OfficeChoice]:
-    """The active offices offering all the needs, each with its duration and earliest free start, earliest first."""
+def offices_by_earliest_until(
+    *, needs: list[Need], now: datetime.datetime
+) -> tuple[list[OfficeChoice], datetime.datetime | None]:
+    """The active offices offering all the needs, each with its duration and earliest free start, earliest first;
+    and the first instant at which one of those earliest starts may change by time alone."""
     minutes = offices_for_needs(needs=needs, now=now)
-    earliest = offices_earliest(minutes_by_office=minutes, now=now)
+    earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
     # public_offices() orders by kind and name; sorted() keeps that among equal times.
-    return sorted(
+    choices = sorted(
         (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in minutes),
         key=lambda choice: (choice.earliest is None, choice.earliest or now),
     )
+    return choices, until
+
+
+def offices_by_earliest(*, needs: list[Need], now: datetime.datetime) -> list[OfficeChoice]:
+    """The active offices offering all the needs, each with its duration and earliest free start, earliest first."""
+    return offices_by_earliest_until(needs=needs, now=now)[0]
 
 
 def nearest_free_starts(

@@ -34,7 +34,7 @@ from booking.api.schemas import (
     ServiceOut,
     TakenOut,
 )
-from booking.availability import office_free_starts_until, offices_earliest_until, offices_for_needs
+from booking.availability import office_free_starts_until, offices_by_earliest_until
 from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
@@ -145,24 +145,21 @@ def _office_times(
 
 
 def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> tuple[dict[str, Any], datetime.datetime | None]:
-    minutes = offices_for_needs(needs=needs, now=now)
-    earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
-    # offices_for_needs keeps public_offices()' order (kind, name); sorted() keeps it among equal times.
-    ranked = sorted(minutes, key=lambda office: (earliest[office.pk] is None, earliest[office.pk] or now))
-    best = ranked[0] if ranked and earliest[ranked[0].pk] else None
+    ranked, until = offices_by_earliest_until(needs=needs, now=now)
+    best = ranked[0] if ranked and ranked[0].earliest else None
     answer = {
         "duration_minutes": None,
         "offices": [
             {
-                "office": office.slug,
-                "name": office.name,
-                "kind": office.kind,
-                "duration_minutes": minutes[office],
-                "earliest": earliest[office.pk],
+                "office": choice.office.slug,
+                "name": choice.office.name,
+                "kind": choice.office.kind,
+                "duration_minutes": choice.minutes,
+                "earliest": choice.earliest,
             }
-            for office in ranked
+            for choice in ranked
         ],
-        "earliest": {"office": best.slug, "start": earliest[best.pk]} if best else None,
+        "earliest": {"office": best.office.slug, "start": best.earliest} if best else None,
     }
     return answer, until
 

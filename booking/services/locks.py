@@ -67,8 +67,5 @@ def slots_lock(ranges: list[Range]) -> set[tuple[int, datetime.datetime]]:
     if not wanted:
         return set()
     return set(
-        Slot.objects.filter(wanted)
-        .select_for_update()
-        .order_by("office_id", "start")
-        .values_list("office_id", "start")
+        Slot.objects.filter(wanted).select_for_update().order_by("office_id", "start").values_list("office_id", "start")
     )

@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.availability import (
-    OfficeChoice,
     nearest_free_starts,
     office_free_starts_until,
-    offices_earliest_until,
+    offices_by_earliest_until,
     offices_for_needs,
 )
 from booking.days import local_day, parse_day
@@ -176,13 +175,7 @@ def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> Sh
 
     def page() -> tuple[SharedPage, datetime.datetime | None]:
         chosen = loaded()
-        minutes = offices_for_needs(needs=chosen, now=now)
-        earliest, until = offices_earliest_until(minutes_by_office=minutes, now=now)
-        # offices_for_needs keeps public_offices()' order (kind, name); sorted() keeps it among equal times.
-        choices = sorted(
-            (OfficeChoice(office, minutes[office], earliest[office.pk]) for office in minutes),
-            key=lambda choice: (choice.earliest is None, choice.earliest or now),
-        )
+        choices, until = offices_by_earliest_until(needs=chosen, now=now)
         best = choices[0] if choices and choices[0].earliest else None
         context = {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best}
         return shared_render("booking/offices.html", context), until
