@@ -8,11 +8,11 @@ from django.db.models import Sum
 from django.test import override_settings
 from django.utils import translation
 
+from booking.availability import nearest_free_starts
 from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold, Slot
 from booking.needs import Need, needs_from_param, needs_parse, office_needs_minutes
-from booking.availability import nearest_free_starts
 from booking.selectors import earliest_starts, free_starts
 from booking.services.appointments import (
     Contact,
