@@ -22,7 +22,7 @@ class BookingConfig(AppConfig):
 
             The services write the grid in bulk and bump the version themselves (booking.services.slots).
             """
-            versions.bump(versions.grid(instance.office.slug))
+            versions.grid_changed(instance.office.slug)
 
         post_save.connect(slot_changed, sender=Slot, dispatch_uid="slot-grid-save", weak=False)
         post_delete.connect(slot_changed, sender=Slot, dispatch_uid="slot-grid-delete", weak=False)

@@ -46,9 +46,17 @@ T = TypeVar("T")
 Entry = tuple[tuple[str, ...], datetime.datetime | None, Any]
 
 
+ALL_GRIDS = "grids"  # any office's slot grid: for answers about all offices at once (one version instead of fifty)
+
+
 def grid(slug: str) -> str:
     """The version of one office's slot grid."""
     return f"grid:{slug}"
+
+
+def grid_changed(slug: str) -> None:
+    """An office's slots were written: its grid's version and the city-wide one are bumped (see ``bump``)."""
+    bump(grid(slug), ALL_GRIDS)
 
 
 def bump(*names: str) -> None:

@@ -164,15 +164,6 @@ def _offices_earliest(*, needs: list[Need], now: datetime.datetime) -> tuple[dic
     return answer, until
 
 
-def _public_slugs(now: datetime.datetime) -> list[str]:
-    return versions.reuse(
-        "public-office-slugs",
-        [versions.CATALOGUE],
-        lambda: (list(public_offices().values_list("slug", flat=True)), None),
-        now=now,
-    )
-
-
 def _rendered(schema: type[Schema], answer: dict[str, Any]) -> tuple[bytes, str]:
     """The answer as ninja renders it for ``schema`` (validated, then JSON), and its ETag."""
     body = json.dumps(schema.model_validate(answer).model_dump(), cls=NinjaJSONEncoder).encode()
@@ -195,7 +186,7 @@ def _availability_entry(request: HttpRequest, now: datetime.datetime) -> tuple[s
     asked = f"{request.META.get('QUERY_STRING', '')}|{language}|{local_day(now)}"
     key = hashlib.blake2s(asked.encode(), digest_size=16).hexdigest()
     if not offices:
-        return f"api:earliest:{key}", [versions.CATALOGUE, *(versions.grid(slug) for slug in _public_slugs(now))]
+        return f"api:earliest:{key}", [versions.CATALOGUE, versions.ALL_GRIDS]
     if len(offices) == 1 and SLUG.match(offices[0]):
         return f"api:availability:{key}", [versions.CATALOGUE, versions.grid(offices[0])]
     return None

@@ -105,7 +105,7 @@ def slots_generate(
     Slot.objects.bulk_update(to_update, SLOT_FIELDS, batch_size=1000)
     Slot.objects.bulk_create(new, batch_size=1000)
     if gone or to_update or new:
-        versions.bump(versions.grid(office.slug))
+        versions.grid_changed(office.slug)
     return GenerationResult(created=len(new), updated=len(to_update), deleted=len(gone), flagged=flagged)
 
 
@@ -318,7 +318,7 @@ def slots_take(
     counter = _counter(channel)
     if Slot.objects.filter(pk__in=new).filter(free).update(**{counter: F(counter) + 1}) != len(new):
         raise SlotTaken("taken")
-    versions.bump(versions.grid(office.slug))
+    versions.grid_changed(office.slug)
     left = kept - set(covered)
     if left:
         Slot.objects.filter(pk__in=left, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
@@ -342,7 +342,7 @@ def slots_release(*, office: Office, start: datetime.datetime, end: datetime.dat
     )
     released = Slot.objects.filter(pk__in=locked, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
     if released:
-        versions.bump(versions.grid(office.slug))
+        versions.grid_changed(office.slug)
     if released != len(locked):
         logger.error(
             "releasing %s..%s at office %s found %s slots without a unit", start, end, office.pk, len(locked) - released

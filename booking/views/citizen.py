@@ -6,10 +6,7 @@ there comes back as a message on the page the citizen was on.
 """
 
 import calendar
-import collections
 import datetime
-import functools
-import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,7 +24,6 @@ from booking.availability import (
     nearest_free_starts,
     office_free_starts_until,
     offices_by_earliest_until,
-    offices_for_needs,
 )
 from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
@@ -152,62 +148,23 @@ def offices(request: HttpRequest) -> HttpResponse:
     return shared_response(request, page)
 
 
-# The offices last listed for each set of needs in this process: a guess of the office choice's versions, so that
-# the page and the list it depends on are read in one round trip. Only a guess: the page is used only when the list
-# read with it is the one guessed (otherwise it is read again under the list's versions).
-_LISTED: collections.OrderedDict[str, tuple[str, ...]] = collections.OrderedDict()
-_LISTED_KEPT = 256
-_LISTED_LOCK = threading.Lock()
-
-
 def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> SharedPage:
     """The offices offering the needs, earliest free time first: the same for everyone until one of them changes.
 
-    Kept under the catalogue and the grid of every office listed, until the first
-    of their earliest times would change by time alone.
+    Kept under the catalogue and the city-wide grid version (any office's grid
+    written), until the first of their earliest times would change by time alone:
+    one round trip to the cache to find it.
     """
     key = _pairs_key(pairs)
-    loaded = functools.cache(lambda: needs_load(pairs))  # read once, and only if something is computed
-    listed_key, page_key = f"book:offering:{key}", shared_key(f"book:where:{key}")
-
-    def listed() -> tuple[str, ...]:
-        return tuple(office.slug for office in offices_for_needs(needs=loaded(), now=now))
 
     def page() -> tuple[SharedPage, datetime.datetime | None]:
-        chosen = loaded()
+        chosen = needs_load(pairs)
         choices, until = offices_by_earliest_until(needs=chosen, now=now)
         best = choices[0] if choices and choices[0].earliest else None
         context = {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": best}
         return shared_render("booking/offices.html", context), until
 
-    guess = _LISTED.get(key)
-    if guess is not None:
-
-        def both(stale: list[str]) -> dict[str, tuple[object, datetime.datetime | None]]:
-            slugs = listed()
-            answers: dict[str, tuple[object, datetime.datetime | None]] = {listed_key: (slugs, None)}
-            if page_key in stale:
-                shown, until = page()
-                answers[page_key] = (shown, until if slugs == guess else now)  # under the wrong versions: not kept
-            return answers
-
-        entries = {listed_key: [versions.CATALOGUE], page_key: _offices_versions(guess)}
-        found = versions.reuse_many(entries, both, now=now)
-        if found[listed_key] == guess:
-            return found[page_key]  # type: ignore[return-value]
-        slugs = found[listed_key]
-    else:
-        slugs = versions.reuse(listed_key, [versions.CATALOGUE], lambda: (listed(), None), now=now)
-    with _LISTED_LOCK:  # the threads of a worker share it
-        _LISTED[key] = slugs
-        _LISTED.move_to_end(key)
-        while len(_LISTED) > _LISTED_KEPT:
-            _LISTED.popitem(last=False)
-    return versions.reuse(page_key, _offices_versions(slugs), page, now=now)
-
-
-def _offices_versions(slugs: tuple[str, ...]) -> list[str]:
-    return [versions.CATALOGUE, *(versions.grid(slug) for slug in slugs)]
+    return versions.reuse(shared_key(f"book:where:{key}"), [versions.CATALOGUE, versions.ALL_GRIDS], page, now=now)
 
 
 # Step 3: when? (shared with moving an appointment)

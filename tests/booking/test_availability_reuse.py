@@ -298,3 +298,19 @@ def test_after_a_booking_the_next_read_recomputes_only_the_grid(client, office):
     with CaptureQueriesContext(connection) as recomputed:
         assert "09:00" not in monday(client)
     assert len(recomputed) == 3, [query["sql"][:80] for query in recomputed]
+
+
+def test_a_booking_moves_the_earliest_time_anywhere_for_the_next_read_elsewhere(client, office, frozen):
+    """Earliest anywhere is kept under the city-wide grid version: a booking at any office ends it."""
+    frozen.move_to(at(MONDAY, "07:00"))
+    anywhere = "/api/v1/availability?services=personalausweis"
+    assert client.get(anywhere).json()["earliest"]["start"] == at(MONDAY, "08:00").isoformat()
+    assert client.get(anywhere).json()["earliest"]["start"] == at(MONDAY, "08:00").isoformat()  # reused
+    assert send(client, "post", "/api/v1/appointments", booking("08:00"))[0] == 201
+    found: dict[str, str] = {}
+    worker = threading.Thread(
+        target=lambda: (found.update(Client().get(anywhere).json()["earliest"]), connections.close_all())
+    )
+    worker.start()
+    worker.join(30)
+    assert found["start"] == at(MONDAY, "08:15").isoformat()
