@@ -218,11 +218,6 @@ def offices_by_earliest_until(
     return choices, until
 
 
-def offices_by_earliest(*, needs: list[Need], now: datetime.datetime) -> list[OfficeChoice]:
-    """The active offices offering all the needs, each with its duration and earliest free start, earliest first."""
-    return offices_by_earliest_until(needs=needs, now=now)[0]
-
-
 def nearest_free_starts(
     *, office: Office, minutes: int, around: datetime.datetime, now: datetime.datetime, count: int = 3
 ) -> list[datetime.datetime]:

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.test import Client, RequestFactory
 from django.urls import resolve
 
-from booking.availability import offices_by_earliest
+from booking.availability import offices_by_earliest_until
 from booking.forms import NeedsForm
 from booking.grid import BERLIN
 from booking.needs import needs_from_param, needs_param
@@ -102,7 +102,7 @@ def test_the_kept_needs_page_equals_a_fresh_one(client: Client, office) -> None:
 def test_the_kept_office_choice_equals_a_fresh_one(client: Client, office) -> None:
     kept = text(client.get(WHERE)) and text(client.get(WHERE))
     chosen = needs_from_param(SERVICES)
-    choices = offices_by_earliest(needs=chosen, now=NOW)
+    choices, _until = offices_by_earliest_until(needs=chosen, now=NOW)
     context = {"chosen": chosen, "services": needs_param(chosen), "choices": choices, "best": choices[0]}
     assert kept == text(render(fresh_request(WHERE), "booking/offices.html", context))
     assert kept.count("Frühestens:") == 2
