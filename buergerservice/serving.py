@@ -1,16 +1,19 @@
 """How many gunicorn processes and threads serve the web (read by gunicorn.conf.py and by the settings).
 
-One place for both, because the database pool of each process is sized to the
-threads that may use it at once (see README, "Database connections").
+One place for these and the database pool of each process, which the threads
+share (see README, "Serving" and "Database connections").
 """
 
 import os
 
 from buergerservice.env import env_int
 
-# Requests mostly wait for PostgreSQL and Redis (a booking makes about a dozen round trips), so threads keep a core
-# busy; 8 served more bookings and holds per second than 4 on 2 cores (README, "Serving").
-THREADS_DEFAULT = 8
+# Requests mostly wait for PostgreSQL and Redis, so threads keep a core busy. Writes run one at a time per process
+# (buergerservice.write_gate) and a write waiting for its turn holds a thread: 16 leave threads to the readers while
+# a rush of bookings waits, 32 gave no more and read less per second (README, "Serving").
+THREADS_DEFAULT = 16
+# PostgreSQL connections per process: the one write at a time plus the reads the cache cannot answer.
+POOL_DEFAULT = 8
 
 
 def cores() -> int:
@@ -26,3 +29,8 @@ def web_workers() -> int:
 def web_threads() -> int:
     """Threads per worker process, each serving one request at a time."""
     return env_int("WEB_THREADS", THREADS_DEFAULT, minimum=1)
+
+
+def database_pool_size() -> int:
+    """PostgreSQL connections one process keeps at most (never more than its threads can use)."""
+    return env_int("DATABASE_POOL_MAX_SIZE", min(POOL_DEFAULT, web_threads()), minimum=1)

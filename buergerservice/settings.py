@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from buergerservice.env import env_bool, env_choice, env_int, env_list, env_str
-from buergerservice.serving import web_threads
+from buergerservice.serving import database_pool_size
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every error under /api/ is JSON, also those of the middleware below it.
     "buergerservice.api_errors.ApiErrorsAsJsonMiddleware",
+    # Before anything reads the session or the database: a few writes at once per process, the reads never wait.
+    "buergerservice.write_gate.WriteGateMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "buergerservice.middleware.ContentSecurityPolicyMiddleware",
     "buergerservice.privacy_headers.PrivacyHeadersMiddleware",  # no-store on personal pages, Permissions-Policy
@@ -135,10 +137,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # PostgreSQL: each web process shares a small pool of connections among its threads
 # (Django's psycopg pool) instead of keeping one per thread, so the connections of
 # all processes stay countable: workers x DATABASE_POOL_MAX_SIZE (README, "Database
-# connections"). A thread uses one connection at a time, so the default is the
-# threads of one process.
+# connections"). Default 8, at most the threads: one write at a time per process
+# (buergerservice.write_gate) and the reads the cache does not answer.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
-    _pool_max = env_int("DATABASE_POOL_MAX_SIZE", web_threads(), minimum=1)
+    _pool_max = database_pool_size()
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django hands the connection back to the pool after each request
     # With a pool, Django turns this into the pool's check at checkout: a connection
     # PostgreSQL dropped (restart, idle timeout) is replaced, not handed to a request.
@@ -151,6 +153,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Requests that change something run this many at once per process; the others wait
+# their turn up to WEB_WRITE_WAIT seconds, then get 503 (buergerservice/write_gate.py).
+WEB_WRITES = env_int("WEB_WRITES", 1, minimum=1)
+WEB_WRITE_WAIT = env_int("WEB_WRITE_WAIT", 10, minimum=1)
 
 # Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.
 REDIS_URL = env_str("REDIS_URL", "") or ""

@@ -1,5 +1,6 @@
-"""The server as shipped (README, "Serving"): gthread, a process per core (at least two), 8 threads each, and a
-database pool per process as large as its threads; docker-compose's web service leaves them at these defaults."""
+"""The server as shipped (README, "Serving"): gthread, a process per core (at least two), 16 threads each, one
+write at a time per process, and a database pool of 8 per process (never more than its threads); docker-compose's
+web service leaves them at these defaults."""
 
 import os
 import runpy
@@ -12,7 +13,7 @@ from buergerservice import serving
 from buergerservice import settings as project_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZING = ("WEB_WORKERS", "WEB_THREADS", "DATABASE_POOL", "DATABASE_POOL_MAX_SIZE")
+SIZING = ("WEB_WORKERS", "WEB_THREADS", "DATABASE_POOL", "DATABASE_POOL_MAX_SIZE", "WEB_WRITES", "WEB_WRITE_WAIT")
 
 
 @pytest.fixture
@@ -24,19 +25,29 @@ def shipped(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_gunicorn_runs_gthread_workers_one_per_core_with_eight_threads(shipped: pytest.MonkeyPatch) -> None:
+def test_gunicorn_runs_gthread_workers_one_per_core_with_sixteen_threads(shipped: pytest.MonkeyPatch) -> None:
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["worker_class"] == "gthread"
     assert config["workers"] == max(2, serving.cores())
-    assert config["threads"] == 8
-    assert os.environ["WEB_THREADS"] == "8"  # what the workers' settings size their pool by
+    assert config["threads"] == 16
+    assert os.environ["WEB_THREADS"] == "16"  # what the workers' settings cap their pool by
 
 
-def test_each_process_pools_as_many_postgresql_connections_as_it_has_threads(shipped: pytest.MonkeyPatch) -> None:
+def test_each_process_writes_one_at_a_time_and_pools_eight_postgresql_connections(shipped: pytest.MonkeyPatch) -> None:
     shipped.setenv("DATABASE_URL", "postgres://bs@db:5432/bs")
-    database = runpy.run_path(project_settings.__file__)["DATABASES"]["default"]
-    assert database["OPTIONS"]["pool"]["max_size"] == serving.web_threads() == 8
+    shipped_settings = runpy.run_path(project_settings.__file__)
+    database = shipped_settings["DATABASES"]["default"]
+    assert database["OPTIONS"]["pool"]["max_size"] == 8
     assert database["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before handing it out
+    assert (shipped_settings["WEB_WRITES"], shipped_settings["WEB_WRITE_WAIT"]) == (1, 10)
+
+
+def test_the_pool_is_never_larger_than_the_threads_that_use_it(shipped: pytest.MonkeyPatch) -> None:
+    shipped.setenv("DATABASE_URL", "postgres://bs@db:5432/bs")
+    shipped.setenv("WEB_THREADS", "4")
+    assert runpy.run_path(project_settings.__file__)["DATABASES"]["default"]["OPTIONS"]["pool"]["max_size"] == 4
+    shipped.setenv("DATABASE_POOL_MAX_SIZE", "12")  # said explicitly: as said
+    assert runpy.run_path(project_settings.__file__)["DATABASES"]["default"]["OPTIONS"]["pool"]["max_size"] == 12
 
 
 def test_docker_compose_leaves_the_web_server_at_these_defaults() -> None:

@@ -1,0 +1,140 @@
+"""buergerservice/write_gate.py: writes one at a time per process (WEB_WRITES), reads never wait for them,
+and a write that waits longer than WEB_WRITE_WAIT is answered 503 without having run."""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
+
+from buergerservice.write_gate import WriteGateMiddleware
+
+SETTLE = 0.3  # long enough for a thread that could enter to have entered
+
+
+class Views:
+    """A get_response whose writes block until released, counting who is inside at once."""
+
+    def __init__(self) -> None:
+        self.inside = 0
+        self.most_inside = 0
+        self.entered: list[str] = []
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with self.lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.entered.append(request.headers.get("X-Name", request.method))
+        try:
+            if request.method != "GET":
+                assert self.release.wait(10)
+            return HttpResponse("done")
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+def in_thread(call: Callable[[], HttpResponse], into: dict[str, HttpResponse], name: str) -> threading.Thread:
+    thread = threading.Thread(target=lambda: into.__setitem__(name, call()), daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("writes", [1, 2])
+def test_at_most_web_writes_run_at_once_and_a_read_passes_while_they_do(settings, writes: int) -> None:  # type: ignore[no-untyped-def]
+    settings.WEB_WRITES = writes
+    views = Views()
+    gate = WriteGateMiddleware(views)
+    factory = RequestFactory()
+    answers: dict[str, HttpResponse] = {}
+    threads = [
+        in_thread(lambda n=n: gate(factory.post("/api/v1/appointments", headers={"X-Name": f"w{n}"})), answers, f"w{n}")
+        for n in range(writes + 2)
+    ]
+    time.sleep(SETTLE)
+    assert views.inside == writes  # the others wait at the gate, before any view
+
+    started = time.monotonic()
+    read = gate(factory.get("/api/v1/availability"))
+    assert read.status_code == 200
+    assert time.monotonic() - started < SETTLE  # the read did not wait for the writes
+
+    views.release.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(answers) == [f"w{n}" for n in range(writes + 2)]
+    assert all(answer.status_code == 200 for answer in answers.values())
+    assert views.most_inside == writes + 1  # the writes, and the read that came in beside them
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_every_method_that_changes_something_takes_its_turn(settings, method: str) -> None:  # type: ignore[no-untyped-def]
+    settings.WEB_WRITES = 1
+    views = Views()
+    gate = WriteGateMiddleware(views)
+    factory = RequestFactory()
+    answers: dict[str, HttpResponse] = {}
+    first = in_thread(lambda: gate(factory.post("/book/")), answers, "first")
+    time.sleep(SETTLE)
+    second = in_thread(lambda: gate(getattr(factory, method)("/api/v1/appointments/x")), answers, "second")
+    time.sleep(SETTLE)
+    assert views.entered == ["POST"]
+    views.release.set()
+    first.join(10)
+    second.join(10)
+    assert views.entered == ["POST", method.upper()]
+
+
+def test_a_write_that_waits_too_long_gets_503_in_its_language_and_never_runs(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEB_WRITES = 1
+    settings.WEB_WRITE_WAIT = 1
+    views = Views()
+    gate = WriteGateMiddleware(views)
+    factory = RequestFactory()
+    answers: dict[str, HttpResponse] = {}
+    holder = in_thread(lambda: gate(factory.post("/api/v1/appointments", headers={"X-Name": "holder"})), answers, "h")
+    time.sleep(SETTLE)
+
+    api = gate(factory.post("/api/v1/appointments", headers={"X-Name": "late", "Accept-Language": "en"}))
+    assert api.status_code == 503
+    assert api["Retry-After"] == "2"
+    assert api["Content-Type"] == "application/json"
+    assert json.loads(api.content)["detail"].startswith("Very many requests are arriving")
+
+    page = gate(factory.post("/book/at/mitte/", headers={"X-Name": "late page", "Accept-Language": "de"}))
+    assert page.status_code == 503
+    assert page["Retry-After"] == "2"
+    assert "Nichts wurde geändert" in page.content.decode()
+    assert views.entered == ["holder"]  # neither late write ran
+
+    views.release.set()
+    holder.join(10)
+    assert answers["h"].status_code == 200
+    after = gate(factory.post("/api/v1/appointments", headers={"X-Name": "after"}))
+    assert after.status_code == 200  # the place was given back
+
+
+def test_a_write_that_fails_gives_its_place_back(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEB_WRITES = 1
+    settings.WEB_WRITE_WAIT = 1
+
+    def failing(request: HttpRequest) -> HttpResponse:
+        raise RuntimeError("the view failed")
+
+    gate = WriteGateMiddleware(failing)
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            gate(RequestFactory().post("/api/v1/appointments"))  # the second would wait 1 s and get 503
+
+
+def test_the_gate_stands_before_the_session_and_every_view() -> None:
+    middleware = settings.MIDDLEWARE
+    gate = middleware.index("buergerservice.write_gate.WriteGateMiddleware")
+    assert gate == middleware.index("buergerservice.api_errors.ApiErrorsAsJsonMiddleware") + 1
+    assert gate < middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
