@@ -130,15 +130,27 @@ def queue_after_commit(message_ids: list[int]) -> None:
         after_commit(_queue, message_ids)
 
 
+# After a failed publish, this process leaves the broker alone for this long: every request
+# would otherwise wait out the connection timeout again (and, one write at a time per
+# process, hold up every other write behind it). The sweep sends what was not queued.
+BROKER_PAUSE_SECONDS = 10
+_broker_down_until = [0.0]
+
+
 def _queue(message_ids: Iterable[int]) -> None:
     from notifications.tasks import send_message  # the tasks module imports this one
 
+    if time.monotonic() < _broker_down_until[0]:
+        logger.info("not queueing messages %s: the broker failed just now; the sweep will send them", message_ids)
+        return
     for message_id in message_ids:
         try:
             send_message.delay(message_id)
         except Exception:
             # Redis unreachable: the change is committed and its messages are in
             # the outbox; the periodic sweep sends them once the broker is back.
+            if not send_message.app.conf.task_always_eager:  # eager: the task itself failed, not a broker
+                _broker_down_until[0] = time.monotonic() + BROKER_PAUSE_SECONDS
             logger.warning("could not queue message %s; the sweep will send it", message_id, exc_info=True)
             return
 

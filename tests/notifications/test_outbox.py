@@ -383,3 +383,52 @@ def test_a_reminder_that_never_reached_the_mail_server_is_tried_again(office, se
     messages_send_due(now=NOW)
     assert set(Message.objects.values_list("status", flat=True)) == {Status.PENDING}
     assert "ConnectionRefusedError" in Message.objects.get(kind=Kind.REMINDER).last_error
+
+
+def test_after_a_failed_publish_the_process_leaves_the_broker_alone_for_a_while(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Redis down: one request waits out the connection timeout, the next ones (one write at a time per process,
+    buergerservice/write_gate.py) do not queue for BROKER_PAUSE_SECONDS; the sweep sends what was not queued."""
+    from notifications import services
+    from notifications.tasks import send_message
+
+    clock = [1000.0]
+    published: list[int] = []
+
+    def broker_down(message_id: int) -> None:
+        published.append(message_id)
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+    monkeypatch.setattr(send_message, "delay", broker_down)
+    eager = send_message.app.conf.task_always_eager
+    send_message.app.conf.task_always_eager = False  # a real broker (Celery's settings refuse monkeypatch's undo)
+    try:
+        services._queue([1, 2])
+    finally:
+        send_message.app.conf.task_always_eager = eager
+    assert published == [1]  # tried once, then gave up on this request
+    clock[0] += services.BROKER_PAUSE_SECONDS - 1
+    services._queue([3])
+    assert published == [1]  # still paused: not even tried
+    clock[0] += 1
+    services._queue([4])
+    assert published == [1, 4]  # the pause is over: tried again (eager now, so no new pause)
+
+
+def test_an_eager_task_that_fails_does_not_pause_the_queueing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from notifications import services
+    from notifications.tasks import send_message
+
+    tried: list[int] = []
+
+    def failing(message_id: int) -> None:
+        tried.append(message_id)
+        raise RuntimeError("the task failed, not the broker")
+
+    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+    monkeypatch.setattr(send_message, "delay", failing)
+    assert send_message.app.conf.task_always_eager  # the tests' settings: no REDIS_URL
+    services._queue([1])
+    services._queue([2])
+    assert tried == [1, 2]
