@@ -80,6 +80,7 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 POST_CLIENTS = (16, 64)
 RELEASE_READERS = 256
 RELEASE_BOOKERS = 16
+CITIZEN_THINK_MS = 1000  # the release minute's second half: each reader reads again about a second later
 PGBENCH_CLIENTS = 16
 
 WRK_SCRIPT = """
@@ -102,6 +103,22 @@ function done(summary, latency, requests)
   io.write(string.format("bench_p50_us %d\\nbench_p95_us %d\\n", latency:percentile(50), latency:percentile(95)))
 end
 """
+
+# The same walk, with a citizen's pause between two reads on one connection: args[2] milliseconds on
+# average (uniform between half and one and a half times it). wrk leaves the pause out of the latency.
+WRK_THINK_SCRIPT = (
+    WRK_SCRIPT
+    + """
+local walk_init = init
+function init(args)
+  walk_init(args)
+  think = tonumber(args[2])
+end
+function delay()
+  return math.random(math.floor(think / 2), math.floor(think * 3 / 2))
+end
+"""
+)
 
 PGBENCH_SCRIPT = """
 \\set id random(1, :max_id - 2)
@@ -127,10 +144,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the server's cache; emptied before and after")
     parser.add_argument("--only", default="", help="comma-separated read names (a quicker run); default all")
     parser.add_argument("--reads-only", action="store_true", help="the reads only: no POSTs, no release minute")
+    parser.add_argument("--posts-only", action="store_true", help="no reads: the POSTs and the release minute")
     args = parser.parse_args(argv)
     name = urlsplit(args.database_url).path.lstrip("/")
     if not name.startswith("bs_http"):
         parser.error(f"the database {name!r} would be dropped: its name must start with 'bs_http'")
+    if args.reads_only and args.posts_only:
+        parser.error("--reads-only and --posts-only exclude each other")
     if args.rounds < 1 or args.seconds <= 0:
         parser.error("--rounds and --seconds must be positive")
     return args
@@ -395,15 +415,25 @@ class WrkResult:
     cpu_ms: float  # the server's CPU per request
 
 
-def wrk(
-    paths: list[str], *, port: int, seconds: float, connections: int, threads: int, tmp: Path, master: int
+def wrk(  # noqa: PLR0913 - wrk's own options
+    paths: list[str],
+    *,
+    port: int,
+    seconds: float,
+    connections: int,
+    threads: int,
+    tmp: Path,
+    master: int,
+    think_ms: int = 0,
 ) -> WrkResult:
+    """wrk over ``paths``: every connection reads again at once, or after a citizen's pause of ``think_ms``."""
     listing = tmp / f"paths-{secrets.token_hex(4)}.txt"
     listing.write_text("\n".join(paths) + "\n")
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "--latency"]
     for name, value in {"Host": HOST, **PROXY_HEADERS}.items():
         command += ["-H", f"{name}: {value}"]
-    command += ["-s", str(tmp / "paths.lua"), f"http://{HOST}:{port}", "--", str(listing)]
+    script = tmp / ("think.lua" if think_ms else "paths.lua")
+    command += ["-s", str(script), f"http://{HOST}:{port}", "--", str(listing), str(think_ms)]
     time.sleep(1)  # what the previous run left queued is served first, not counted in this one
     cpu = server_cpu_seconds(master)
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 120)  # noqa: S603
@@ -634,8 +664,9 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
         )
         report("wrk", f"{args.threads} threads, {args.connections} connections, {args.seconds:g} s per run")
         (tmp / "paths.lua").write_text(WRK_SCRIPT)
+        (tmp / "think.lua").write_text(WRK_THINK_SCRIPT)
 
-        def load(paths: list[str], connections: int = args.connections) -> WrkResult:
+        def load(paths: list[str], connections: int = args.connections, think_ms: int = 0) -> WrkResult:
             return wrk(
                 paths,
                 port=args.port,
@@ -644,11 +675,14 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                 threads=args.threads,
                 tmp=tmp,
                 master=server.pid,
+                think_ms=think_ms,
             )
 
         # Every path answers 200 before it is measured (and is read once, as a warm-up).
         all_reads = reads(city)
-        if args.only:
+        if args.posts_only:
+            all_reads = {}
+        elif args.only:
             all_reads = {name: paths for name, paths in all_reads.items() if name in args.only.split(",")}
         for name, paths in all_reads.items():
             for path in paths:
@@ -686,10 +720,11 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                     failures.append(f"{name}: answers other than 2xx/3xx or socket errors")
         summary: list[list[str]] = []
         floors = [floor for pairs in results.values() for floor, _read in pairs]
-        report("floor_rps_min_median_max", triple([floor.rps for floor in floors], 0))
-        report("floor_p50_ms_median", statistics.median(floor.p50_ms for floor in floors))
-        report("floor_p95_ms_median", statistics.median(floor.p95_ms for floor in floors))
-        report("floor_cpu_ms_per_request_median", statistics.median(floor.cpu_ms for floor in floors))
+        if floors:
+            report("floor_rps_min_median_max", triple([floor.rps for floor in floors], 0))
+            report("floor_p50_ms_median", statistics.median(floor.p50_ms for floor in floors))
+            report("floor_p95_ms_median", statistics.median(floor.p95_ms for floor in floors))
+            report("floor_cpu_ms_per_request_median", statistics.median(floor.cpu_ms for floor in floors))
         for name, pairs in results.items():
             ratios = [ratio(read, floor) for floor, read in pairs]
             reads_only = [read for _floor, read in pairs]
@@ -756,47 +791,61 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                 f"&date_from={city.release_day}&date_to={city.release_day}"
                 for slug in city.offices
             ]
-            bookers: list[PostResult] = []
-            booking_thread = threading.Thread(
-                target=lambda: bookers.append(
-                    posts(
-                        "bookings",
-                        Starts(release_starts),
-                        clients=RELEASE_BOOKERS,
-                        seconds=args.seconds,
-                        port=args.port,
-                    )
-                ),
-                daemon=True,
-            )
-            booking_thread.start()
-            readers = load(day_paths, connections=RELEASE_READERS)
-            booking_thread.join()
-            booked = bookers[0]
-            report("release_readers", RELEASE_READERS)
-            report("release_readers_rps", readers.rps)
-            report("release_readers_p50_ms", readers.p50_ms)
-            report("release_readers_p95_ms", readers.p95_ms)
-            report("release_readers_bad_answers", readers.bad)
-            report("release_bookers", RELEASE_BOOKERS)
-            report("release_bookers_created", booked.created)
-            report("release_bookers_conflicts_409", booked.statuses.get(409, 0))
-            other = {s: n for s, n in booked.statuses.items() if s not in (201, 409)}
-            report("release_bookers_other_answers", ", ".join(f"{s}={n}" for s, n in other.items()) or "none")
-            report("release_bookers_created_per_second", booked.created / booked.seconds)
-            report("release_bookers_p50_ms", booked.percentile(0.5))
-            report("release_bookers_p95_ms", booked.percentile(0.95))
-            if readers.bad:
-                failures.append("release readers: answers other than 2xx/3xx or socket errors")
+            release_bookings = Starts(release_starts)
+            # The floor with as many connections as the readers: what 256 waiting clients cost by themselves.
+            release_floor = load(["/__floor__/"], connections=RELEASE_READERS)
+            report("release_floor_256_rps", release_floor.rps)
+            report("release_floor_256_p50_ms", release_floor.p50_ms)
+            report("release_floor_256_p95_ms", release_floor.p95_ms)
+            release: dict[str, tuple[WrkResult, PostResult]] = {}
+            for phase, think_ms in (("release", 0), ("release_citizens", CITIZEN_THINK_MS)):
+                bookers: list[PostResult] = []
+                booking_thread = threading.Thread(
+                    target=lambda into=bookers: into.append(
+                        posts(
+                            "bookings",
+                            release_bookings,
+                            clients=RELEASE_BOOKERS,
+                            seconds=args.seconds,
+                            port=args.port,
+                        )
+                    ),
+                    daemon=True,
+                )
+                booking_thread.start()
+                readers = load(day_paths, connections=RELEASE_READERS, think_ms=think_ms)
+                booking_thread.join()
+                booked = bookers[0]
+                release[phase] = (readers, booked)
+                report(f"{phase}_readers", RELEASE_READERS)
+                report(f"{phase}_readers_pause_ms", think_ms)
+                report(f"{phase}_readers_rps", readers.rps)
+                report(f"{phase}_readers_p50_ms", readers.p50_ms)
+                report(f"{phase}_readers_p95_ms", readers.p95_ms)
+                report(f"{phase}_readers_bad_answers", readers.bad)
+                report(f"{phase}_bookers", RELEASE_BOOKERS)
+                report(f"{phase}_bookers_created", booked.created)
+                report(f"{phase}_bookers_conflicts_409", booked.statuses.get(409, 0))
+                other = {s: n for s, n in booked.statuses.items() if s not in (201, 409)}
+                report(f"{phase}_bookers_other_answers", ", ".join(f"{s}={n}" for s, n in other.items()) or "none")
+                report(f"{phase}_bookers_created_per_second", booked.created / booked.seconds)
+                report(f"{phase}_bookers_p50_ms", booked.percentile(0.5))
+                report(f"{phase}_bookers_p95_ms", booked.percentile(0.95))
+                if readers.bad:
+                    failures.append(f"{phase} readers: answers other than 2xx/3xx or socket errors")
+                if any(status == "no answer" or int(status) >= 500 for status in other):
+                    failures.append(f"{phase} bookers: 5xx or no answer")
             if not integrity(city, "integrity_after_release"):
                 failures.append("not consistent after the release minute")
 
-        print("\nread | req/s | floor req/s | ratio min/median/max | p50 ms | p95 ms | CPU ms/request")
-        print(
-            f"floor | | {statistics.median(f.rps for f in floors):.0f} | | "
-            f"{statistics.median(f.p50_ms for f in floors):.1f} | {statistics.median(f.p95_ms for f in floors):.1f} | "
-            f"{statistics.median(f.cpu_ms for f in floors):.2f}"
-        )
+        if floors:
+            print("\nread | req/s | floor req/s | ratio min/median/max | p50 ms | p95 ms | CPU ms/request")
+            print(
+                f"floor | | {statistics.median(f.rps for f in floors):.0f} | | "
+                f"{statistics.median(f.p50_ms for f in floors):.1f} | "
+                f"{statistics.median(f.p95_ms for f in floors):.1f} | "
+                f"{statistics.median(f.cpu_ms for f in floors):.2f}"
+            )
         for row in summary:
             print(" | ".join(row))
         if not args.reads_only:
@@ -805,11 +854,17 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0912, PLR0915 - one run, tol
                 print(" | ".join(row))
             print(f"pgbench, {PGBENCH_CLIENTS} clients | {tps:.0f} tps")
             print(
-                f"release minute | readers ({RELEASE_READERS}) {readers.rps:.0f} req/s, p50 {readers.p50_ms:.0f} ms, "
-                f"p95 {readers.p95_ms:.0f} ms | bookers ({RELEASE_BOOKERS}) {booked.created / booked.seconds:.1f} "
-                f"created/s, p95 {booked.percentile(0.95):.0f} ms",
-                flush=True,
+                f"floor, {RELEASE_READERS} connections | {release_floor.rps:.0f} req/s, "
+                f"p50 {release_floor.p50_ms:.0f} ms, p95 {release_floor.p95_ms:.0f} ms"
             )
+            for phase, (readers, booked) in release.items():
+                pause = f", {CITIZEN_THINK_MS} ms between reads" if phase == "release_citizens" else ""
+                print(
+                    f"{phase.replace('_', ' ')} | readers ({RELEASE_READERS}{pause}) {readers.rps:.0f} req/s, "
+                    f"p50 {readers.p50_ms:.0f} ms, p95 {readers.p95_ms:.0f} ms | bookers ({RELEASE_BOOKERS}) "
+                    f"{booked.created / booked.seconds:.1f} created/s, p95 {booked.percentile(0.95):.0f} ms",
+                    flush=True,
+                )
     except KeyboardInterrupt:
         print("interrupted: stopping the server and dropping the database", flush=True)
         failures.append("interrupted")
