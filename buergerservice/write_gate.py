@@ -7,8 +7,8 @@ cache had ready (bench/http.py, 2026-12-07). This middleware lets at most
 ``WEB_WRITES`` requests with a method that changes something (POST, PUT,
 PATCH, DELETE) run at once in a process. The others wait here, before the
 session, the database or any view is touched, blocked without using the CPU,
-and about in the order they came (``threading.Semaphore`` wakes the
-longest waiter first). Reads pass at once. Because a waiting write still takes
+and strictly in the order they came (a place is handed to the longest waiter,
+never taken by a newcomer). Reads pass at once. Because a waiting write still takes
 one of the worker's threads, the workers run more threads than writes are
 expected at once (``buergerservice.serving``). One booking at a time also
 stored more per second than eight side by side: they no longer took turns on
@@ -21,6 +21,7 @@ it again is safe.
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from django.conf import settings
@@ -35,23 +36,58 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 RETRY_AFTER_SECONDS = 2
 
 
+class FirstComeGate:
+    """``size`` places, given in the order they were asked for: a freed place goes to the longest waiter.
+
+    (``threading.Semaphore`` lets a thread that just arrived take a freed place before the ones that
+    waited, which stretches the slowest waits.)
+    """
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._free = size
+        self._waiting: deque[threading.Event] = deque()
+
+    def enter(self, timeout: float) -> bool:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ran out: the place is this thread's
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def leave(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # the place passes on without ever being free
+            else:
+                self._free += 1
+
+
 class WriteGateMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.places = threading.Semaphore(settings.WEB_WRITES)
+        self.places = FirstComeGate(settings.WEB_WRITES)
         self.wait = settings.WEB_WRITE_WAIT
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in READ_METHODS:
             return self.get_response(request)
-        if not self.places.acquire(timeout=self.wait):
+        if not self.places.enter(self.wait):
             # Without the path: a manage page's address carries its token.
             logger.warning("write gate: a %s waited %s s for its turn; answered 503", request.method, self.wait)
             return busy(request)
         try:
             return self.get_response(request)
         finally:
-            self.places.release()
+            self.places.leave()
 
 
 def busy(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-from buergerservice.write_gate import WriteGateMiddleware
+from buergerservice.write_gate import FirstComeGate, WriteGateMiddleware
 
 SETTLE = 0.3  # long enough for a thread that could enter to have entered
 
@@ -138,3 +138,34 @@ def test_the_gate_stands_before_the_session_and_every_view() -> None:
     gate = middleware.index("buergerservice.write_gate.WriteGateMiddleware")
     assert gate == middleware.index("buergerservice.api_errors.ApiErrorsAsJsonMiddleware") + 1
     assert gate < middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
+
+
+def test_a_freed_place_goes_to_the_longest_waiter_never_to_a_newcomer() -> None:
+    gate = FirstComeGate(1)
+    assert gate.enter(1)
+    order: list[str] = []
+    waiters = []
+    for name in ("first", "second", "third"):
+        thread = threading.Thread(target=lambda name=name: gate.enter(10) and order.append(name), daemon=True)
+        thread.start()
+        waiters.append(thread)
+        time.sleep(0.1)  # each waits before the next arrives
+    gate.leave()
+    assert not gate.enter(0.01)  # a newcomer right after the release does not take the place from "first"
+    waiters[0].join(10)
+    assert order == ["first"]
+    gate.leave()
+    waiters[1].join(10)
+    gate.leave()
+    waiters[2].join(10)
+    assert order == ["first", "second", "third"]
+    gate.leave()
+    assert gate.enter(0.01)  # nobody waits: the place is free again
+
+
+def test_a_waiter_that_gives_up_leaves_the_line() -> None:
+    gate = FirstComeGate(1)
+    assert gate.enter(1)
+    assert not gate.enter(0.05)
+    gate.leave()
+    assert gate.enter(0.01)  # the one that gave up is not handed the place
