@@ -1,6 +1,7 @@
 """The booking rules: duration, free times, notice, the per-address limit, holds, cancelling and moving."""
 
 import datetime
+import random
 
 import pytest
 import time_machine
@@ -8,6 +9,7 @@ from django.db.models import Sum
 from django.test import override_settings
 from django.utils import translation
 
+from booking import availability
 from booking.availability import nearest_free_starts
 from booking.errors import BookingError, SlotTaken
 from booking.grid import BERLIN
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.django_db
 
 MONDAY = datetime.date(2026, 11, 23)
 TUESDAY = MONDAY + datetime.timedelta(days=1)
+WEDNESDAY = MONDAY + datetime.timedelta(days=2)
 NOW = datetime.datetime(2026, 11, 16, 9, 0, tzinfo=BERLIN)  # a week before
 
 
@@ -208,6 +211,55 @@ def test_the_nearest_free_times_surround_the_lost_one(office):
     nearest = nearest_free_starts(office=office, minutes=15, around=at(MONDAY, "10:15"), now=NOW, count=3)
     # 09:45 and 10:45 are 30 minutes away; of 09:40 and 10:50 (35), the earlier wins.
     assert hhmm(nearest) == ["09:40", "09:45", "10:45"]
+
+
+def test_a_day_with_too_few_free_times_left_looks_at_the_days_around_it(office, monkeypatch):
+    Slot.objects.filter(office=office, local_date=MONDAY, start__lt=at(MONDAY, "15:40")).update(booked_online=1)
+    read = []
+    real = availability.office_free_starts
+    monkeypatch.setattr(availability, "office_free_starts", lambda **kw: read.append(kw["first"]) or real(**kw))
+    nearest = nearest_free_starts(office=office, minutes=15, around=at(MONDAY, "15:00"), now=NOW, count=3)
+    assert nearest == [at(MONDAY, "15:40"), at(MONDAY, "15:45"), at(TUESDAY, "08:00")]
+    assert read == [MONDAY, MONDAY - datetime.timedelta(days=7)]  # the day, then the week around it
+
+
+def test_a_day_with_enough_free_times_is_all_a_lost_time_reads(office, monkeypatch):
+    read = []
+    real = availability.office_free_starts
+    monkeypatch.setattr(
+        availability, "office_free_starts", lambda **kw: read.append((kw["first"], kw["last"])) or real(**kw)
+    )
+    nearest = nearest_free_starts(office=office, minutes=15, around=at(TUESDAY, "12:00"), now=NOW, count=3)
+    assert hhmm(nearest) == ["11:35", "11:40", "11:45"]  # 11:45 ends at 12:00; the lunch break has none
+    assert read == [(TUESDAY, TUESDAY)]
+
+
+def test_a_late_lost_time_gets_the_next_morning_when_it_is_closer_than_its_own_day(office):
+    Slot.objects.filter(office=office, local_date=TUESDAY, start__gte=at(TUESDAY, "09:00")).update(booked_online=1)
+    nearest = nearest_free_starts(office=office, minutes=15, around=at(TUESDAY, "23:00"), now=NOW, count=3)
+    # Tuesday still has 08:00-08:45 (14 hours back); Wednesday 08:00 is 9 hours ahead.
+    assert nearest == [at(WEDNESDAY, "08:00"), at(WEDNESDAY, "08:05"), at(WEDNESDAY, "08:10")]
+
+
+def test_the_nearest_free_times_are_the_week_s_closest_whatever_is_booked(office):
+    rng = random.Random(20261207)
+    slots = list(Slot.objects.filter(office=office).order_by("start"))
+    for slot in rng.sample(slots, k=len(slots) * 9 // 10):
+        slot.booked_online = 1
+    Slot.objects.bulk_update(slots, ["booked_online"])
+    for _ in range(40):
+        day = rng.choice([MONDAY, TUESDAY, WEDNESDAY])
+        around = at(day, "00:00") + datetime.timedelta(minutes=rng.randrange(24 * 60))  # also at night
+        week = free_starts(
+            office=office,
+            minutes=15,
+            now=NOW,
+            first=day - datetime.timedelta(days=7),
+            last=day + datetime.timedelta(days=7),
+        )
+        everything = sorted(start for starts in week.values() for start in starts)
+        expected = sorted(sorted(everything, key=lambda start: abs(start - around))[:3])
+        assert nearest_free_starts(office=office, minutes=15, around=around, now=NOW, count=3) == expected
 
 
 # The per-address limit
