@@ -1,8 +1,10 @@
 """Gunicorn's configuration: `gunicorn buergerservice.wsgi --config gunicorn.conf.py --bind ...`.
 
 Threaded workers (gthread): WEB_WORKERS processes (default: one per core, at
-least two) with WEB_THREADS threads each (default 8). Each process keeps a pool
-of at most DATABASE_POOL_MAX_SIZE PostgreSQL connections (default: its
+least two) with WEB_THREADS threads each (default 16), of which WEB_WRITES
+(default 1) may run a request that changes something at once
+(buergerservice/write_gate.py). Each process keeps a pool of at most
+DATABASE_POOL_MAX_SIZE PostgreSQL connections (default 8, at most its
 threads), so one instance uses at most workers x pool size connections. The
 README's "Serving" says why these defaults (measured), "Database connections"
 has the sizing for one and several instances.

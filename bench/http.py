@@ -1,10 +1,11 @@
 """The release minute over HTTP: reads, pages and bookings against gunicorn as shipped, each read beside a floor.
 
 Run by hand from the project root (PostgreSQL, Redis and wrk needed: ``apt-get install -y wrk``;
-about 12 minutes with the defaults, of which the city takes one):
+about 15 minutes with the defaults, of which the city takes one; ``--posts-only`` about 3):
 
     .venv/bin/python bench/http.py
     .venv/bin/python bench/http.py --seconds 5 --rounds 3 --connections 32
+    .venv/bin/python bench/http.py --posts-only
 
 It creates its own PostgreSQL database (``--database-url``, default ``bs_http_bench``, dropped
 first and again at the end, Ctrl-C included), migrates it and builds bench/booking.py's city
@@ -29,9 +30,12 @@ one more URL, ``/__floor__/``, a view that returns three bytes (the floor).
    ``integrity_check`` on every office, and pgbench (16 clients, ``--seconds``) of a comparable
    transaction on the same database: UPDATE 3 rows of a copy of the slot table WHERE capacity >
    booked, plus one INSERT.
-3. The release minute: the emptied day is released (release time a second ago), then 256
-   readers (wrk) of that day at the 50 offices while 16 bookers book its first times; then the
-   integrity check again.
+3. The release minute: the emptied day is released (release time a second ago); the floor with
+   256 connections (what 256 waiting clients cost by themselves); then 256 readers (wrk) of that
+   day at the 50 offices, reading again at once, while 16 bookers book its first times; then the
+   same with the readers pausing about a second between reads (``CITIZEN_THINK_MS``, as citizens
+   do; wrk leaves the pause out of the latency) while the bookers go on; then the integrity check
+   again.
 
 It prints ``name: value`` lines (req/s, p50/p95 in ms, ratios to the floor, CPU ms of the server's
 processes per request), per read the ratio's min/median/max over the rounds, and a summary table.
