@@ -11,7 +11,6 @@ from ninja.errors import ValidationError
 
 from booking.availability import nearest_free_starts
 from booking.errors import BookingError, SlotTaken
-from booking.services.appointments import holds_expire_due
 from offices.models import Office
 
 BODY = "payload"  # the name of every endpoint's body parameter, left out of loc
@@ -94,7 +93,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 def taken(
     error: SlotTaken, *, office: Office, minutes: int, around: datetime.datetime, now: datetime.datetime
 ) -> dict[str, Any]:
-    """The 409 of a time someone else was faster to, with the free starts closest to it."""
-    holds_expire_due(now=now)
+    """The 409 of a time someone else was faster to, with the free starts closest to it.
+
+    No look for expired holds of its own: the free starts read release the office's expired holds before they
+    are computed, and a kept answer ends when the office's next hold runs out (``booking.availability``).
+    """
     nearest = nearest_free_starts(office=office, minutes=minutes, around=around, now=now)
     return {"detail": str(error.message), "nearest": nearest}

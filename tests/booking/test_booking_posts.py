@@ -28,6 +28,10 @@ NOW = datetime.datetime(2026, 11, 16, 9, 0, tzinfo=BERLIN)
 BOOKING_QUERIES = 11 if connection.vendor == "postgresql" else 10
 # A hold: its transaction, the slots locked and taken (as above), the hold.
 HOLD_QUERIES = 7
+# A booking that lost the race: its transaction up to the refused update (as above, rolled back), the look for
+# expired holds in the way, and the nearest free times of the lost day (the office's holds, its free runs, its phone
+# reserve): no second look for expired holds, and no week unless the day has too few.
+LOST_QUERIES = 14 if connection.vendor == "postgresql" else 13
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +82,17 @@ def test_a_hold_post_costs_its_transaction_and_nothing_more(
     with django_assert_num_queries(HOLD_QUERIES):
         status, _body = post(client, "/api/v1/holds", hold("09:00"))
     assert status == 201
+
+
+def test_a_booking_that_lost_the_race_costs_its_refused_transaction_and_one_day_s_free_times(
+    client: Client, office: Office, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    assert post(client, "/api/v1/appointments", booking("09:00", "first@example.org"))[0] == 201
+    assert post(client, "/api/v1/appointments", booking("10:00", "changes-the-grid@example.org"))[0] == 201
+    with django_assert_num_queries(LOST_QUERIES):
+        status, body = post(client, "/api/v1/appointments", booking("09:00", "second@example.org"))
+    assert status == 409
+    assert body["nearest"] == [at("08:40"), at("08:45"), at("09:15")]
 
 
 def test_the_booking_answer_is_what_reading_the_appointment_answers(client: Client, office: Office) -> None:
