@@ -21,17 +21,17 @@ MONDAY = datetime.date(2026, 11, 23)
 NOW = datetime.datetime(2026, 11, 16, 9, 0, tzinfo=BERLIN)
 
 # A booking's transaction, in the lock order: the per-address advisory lock (PostgreSQL only), the address's count,
-# the slots locked and taken (slots_take: its savepoint, the lock, the update, the release), the appointment, its
+# the slots locked and taken (slots_take: the lock and the update, no savepoint of its own), the appointment, its
 # line and its confirmation; and the transaction around it (a savepoint here, as tests run inside one: BEGIN and
 # COMMIT in production). The office, the services and their durations come from the shared cache; expired holds
 # are looked for only when the units are taken; the answer is the appointment as written, not read back.
-BOOKING_QUERIES = 11 if connection.vendor == "postgresql" else 10
+BOOKING_QUERIES = 9 if connection.vendor == "postgresql" else 8
 # A hold: its transaction, the slots locked and taken (as above), the hold.
-HOLD_QUERIES = 7
+HOLD_QUERIES = 5
 # A booking that lost the race: its transaction up to the refused update (as above, rolled back), the look for
 # expired holds in the way, and the nearest free times of the lost day (the office's holds, its free runs, its phone
 # reserve): no second look for expired holds, and no week unless the day has too few.
-LOST_QUERIES = 14 if connection.vendor == "postgresql" else 13
+LOST_QUERIES = 11 if connection.vendor == "postgresql" else 10
 
 
 @pytest.fixture(autouse=True)

@@ -53,10 +53,13 @@ def slot(office, day: datetime.date, hhmm: str) -> Slot:  # type: ignore[no-unty
 
 
 def book(office, day: datetime.date, hhmm: str, minutes: int, channel: str = "online") -> Appointment:  # type: ignore[no-untyped-def]
+    """Take the units and write the appointment in one transaction, as the booking services do (slots_take has no
+    savepoint of its own: a refusal rolls back the caller's whole transaction)."""
     start = at(day, hhmm)
     end = start + datetime.timedelta(minutes=minutes)
-    slots_take(office=office, start=start, end=end, channel=channel, now=NOW)
-    return Appointment.objects.create(office=office, start=start, end=end, channel=channel)
+    with transaction.atomic():
+        slots_take(office=office, start=start, end=end, channel=channel, now=NOW)
+        return Appointment.objects.create(office=office, start=start, end=end, channel=channel)
 
 
 def recount_matches(office) -> bool:  # type: ignore[no-untyped-def]
@@ -239,7 +242,7 @@ def test_the_phone_share_opens_to_online_booking_at_its_lead_time() -> None:
         .filter(start=nine)
         .exists()
     )
-    with pytest.raises(SlotTaken):
+    with pytest.raises(SlotTaken), transaction.atomic():  # as its callers do: a refusal ends their transaction
         slots_take(
             office=office, start=nine, end=nine + datetime.timedelta(minutes=5), channel="online", now=three_days_before
         )
@@ -326,7 +329,7 @@ def test_an_online_booking_beyond_the_released_horizon_is_refused_even_where_slo
     capacity_refresh(office=office, first=MONDAY, last=MONDAY)
     start = at(MONDAY, "09:00")
     before_release = datetime.datetime(2026, 11, 16, 6, 59, tzinfo=BERLIN)
-    with pytest.raises(SlotTaken):
+    with pytest.raises(SlotTaken), transaction.atomic():  # as its callers do: a refusal ends their transaction
         slots_take(
             office=office, start=start, end=start + datetime.timedelta(minutes=5), channel="online", now=before_release
         )
