@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from buergerservice.env import env_bool, env_choice, env_int, env_list, env_str
-from buergerservice.serving import database_pool_size
+from buergerservice.serving import database_pool_size, web_threads
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -154,9 +154,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Requests that change something run this many at once per process; the others wait
-# their turn up to WEB_WRITE_WAIT seconds, then get 503 (buergerservice/write_gate.py).
+# Requests that change something run this many at once per process; at most WEB_WRITE_LINE
+# others wait their turn (default all threads but 4, which stay for reads and the running
+# write), up to WEB_WRITE_WAIT seconds; a write beyond the line or the wait gets 503
+# (buergerservice/write_gate.py).
 WEB_WRITES = env_int("WEB_WRITES", 1, minimum=1)
+WEB_WRITE_LINE = env_int("WEB_WRITE_LINE", max(1, web_threads() - 4), minimum=1)
 WEB_WRITE_WAIT = env_int("WEB_WRITE_WAIT", 10, minimum=1)
 
 # Redis: broker for Celery and shared cache. Unset: tasks run eagerly in-process.

@@ -30,6 +30,7 @@ WHITENOISE_AUTOREFRESH = True
 # Race tests must race: the write gate would take their POSTs one at a time
 # (tests/project/test_write_gate.py sets it where it is tested).
 WEB_WRITES = 64
+WEB_WRITE_LINE = 64
 # Race tests release up to 12 threads at once, each needing its own connection for
 # a real race; the web-sized pool (one process's threads) would queue them. An
 # explicit size is kept (tests/project/test_db_pool.py runs a server with one).

@@ -14,9 +14,14 @@ expected at once (``buergerservice.serving``). One booking at a time also
 stored more per second than eight side by side: they no longer took turns on
 the interpreter and on the office's lock (README, "Serving").
 
-A write that waits longer than ``WEB_WRITE_WAIT`` seconds is answered 503
-with ``Retry-After`` in the visitor's language: nothing was done, so sending
-it again is safe.
+The line is bounded: at most ``WEB_WRITE_LINE`` writes wait in a process
+(default all its threads but 4). A write that finds the line full, or waits
+longer than ``WEB_WRITE_WAIT`` seconds, is answered 503 with ``Retry-After``
+in the visitor's language: nothing was done, so sending it again is safe.
+Without that bound 64 bookers took every thread again, waiting in line, and
+the readers' p50 went back to 373 ms (bench/http.py's release minute; 92 ms
+with it). Half the threads was too short a line: 16 keep-alive bookers split
+unevenly over two workers already overflowed it.
 """
 
 import logging
@@ -43,16 +48,20 @@ class FirstComeGate:
     waited, which stretches the slowest waits.)
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, line: int) -> None:
         self._lock = threading.Lock()
         self._free = size
+        self._line = line  # at most this many wait; enter() refuses the next at once
         self._waiting: deque[threading.Event] = deque()
 
     def enter(self, timeout: float) -> bool:
+        """Whether a place was taken: at once, or within ``timeout`` seconds in line (False: line full, or too long)."""
         with self._lock:
             if self._free and not self._waiting:
                 self._free -= 1
                 return True
+            if len(self._waiting) >= self._line:
+                return False
             turn = threading.Event()
             self._waiting.append(turn)
         if turn.wait(timeout):
@@ -74,7 +83,7 @@ class FirstComeGate:
 class WriteGateMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.places = FirstComeGate(settings.WEB_WRITES)
+        self.places = FirstComeGate(settings.WEB_WRITES, line=settings.WEB_WRITE_LINE)
         self.wait = settings.WEB_WRITE_WAIT
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -82,7 +91,9 @@ class WriteGateMiddleware:
             return self.get_response(request)
         if not self.places.enter(self.wait):
             # Without the path: a manage page's address carries its token.
-            logger.warning("write gate: a %s waited %s s for its turn; answered 503", request.method, self.wait)
+            logger.warning(
+                "write gate: a %s found the line full or waited %s s; answered 503", request.method, self.wait
+            )
             return busy(request)
         try:
             return self.get_response(request)

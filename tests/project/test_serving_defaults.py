@@ -13,7 +13,15 @@ from buergerservice import serving
 from buergerservice import settings as project_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZING = ("WEB_WORKERS", "WEB_THREADS", "DATABASE_POOL", "DATABASE_POOL_MAX_SIZE", "WEB_WRITES", "WEB_WRITE_WAIT")
+SIZING = (
+    "WEB_WORKERS",
+    "WEB_THREADS",
+    "DATABASE_POOL",
+    "DATABASE_POOL_MAX_SIZE",
+    "WEB_WRITES",
+    "WEB_WRITE_LINE",
+    "WEB_WRITE_WAIT",
+)
 
 
 @pytest.fixture
@@ -40,6 +48,7 @@ def test_each_process_writes_one_at_a_time_and_pools_eight_postgresql_connection
     assert database["OPTIONS"]["pool"]["max_size"] == 8
     assert database["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before handing it out
     assert (shipped_settings["WEB_WRITES"], shipped_settings["WEB_WRITE_WAIT"]) == (1, 10)
+    assert shipped_settings["WEB_WRITE_LINE"] == 12  # all threads but 4 may wait: those stay for reads
 
 
 def test_the_pool_is_never_larger_than_the_threads_that_use_it(shipped: pytest.MonkeyPatch) -> None:

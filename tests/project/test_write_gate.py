@@ -1,5 +1,6 @@
-"""buergerservice/write_gate.py: writes one at a time per process (WEB_WRITES), reads never wait for them,
-and a write that waits longer than WEB_WRITE_WAIT is answered 503 without having run."""
+"""buergerservice/write_gate.py: writes one at a time per process (WEB_WRITES), reads never wait for them, at
+most WEB_WRITE_LINE writes wait, and a write beyond the line or longer than WEB_WRITE_WAIT is answered 503 without
+having run."""
 
 import json
 import threading
@@ -49,6 +50,7 @@ def in_thread(call: Callable[[], HttpResponse], into: dict[str, HttpResponse], n
 @pytest.mark.parametrize("writes", [1, 2])
 def test_at_most_web_writes_run_at_once_and_a_read_passes_while_they_do(settings, writes: int) -> None:  # type: ignore[no-untyped-def]
     settings.WEB_WRITES = writes
+    settings.WEB_WRITE_LINE = 2
     views = Views()
     gate = WriteGateMiddleware(views)
     factory = RequestFactory()
@@ -76,6 +78,7 @@ def test_at_most_web_writes_run_at_once_and_a_read_passes_while_they_do(settings
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_every_method_that_changes_something_takes_its_turn(settings, method: str) -> None:  # type: ignore[no-untyped-def]
     settings.WEB_WRITES = 1
+    settings.WEB_WRITE_LINE = 1
     views = Views()
     gate = WriteGateMiddleware(views)
     factory = RequestFactory()
@@ -93,6 +96,7 @@ def test_every_method_that_changes_something_takes_its_turn(settings, method: st
 
 def test_a_write_that_waits_too_long_gets_503_in_its_language_and_never_runs(settings) -> None:  # type: ignore[no-untyped-def]
     settings.WEB_WRITES = 1
+    settings.WEB_WRITE_LINE = 5
     settings.WEB_WRITE_WAIT = 1
     views = Views()
     gate = WriteGateMiddleware(views)
@@ -122,6 +126,7 @@ def test_a_write_that_waits_too_long_gets_503_in_its_language_and_never_runs(set
 
 def test_a_write_that_fails_gives_its_place_back(settings) -> None:  # type: ignore[no-untyped-def]
     settings.WEB_WRITES = 1
+    settings.WEB_WRITE_LINE = 1
     settings.WEB_WRITE_WAIT = 1
 
     def failing(request: HttpRequest) -> HttpResponse:
@@ -141,7 +146,7 @@ def test_the_gate_stands_before_the_session_and_every_view() -> None:
 
 
 def test_a_freed_place_goes_to_the_longest_waiter_never_to_a_newcomer() -> None:
-    gate = FirstComeGate(1)
+    gate = FirstComeGate(1, line=3)
     assert gate.enter(1)
     order: list[str] = []
     waiters = []
@@ -164,8 +169,55 @@ def test_a_freed_place_goes_to_the_longest_waiter_never_to_a_newcomer() -> None:
 
 
 def test_a_waiter_that_gives_up_leaves_the_line() -> None:
-    gate = FirstComeGate(1)
+    gate = FirstComeGate(1, line=1)
     assert gate.enter(1)
     assert not gate.enter(0.05)
     gate.leave()
     assert gate.enter(0.01)  # the one that gave up is not handed the place
+
+
+def test_a_write_that_finds_the_line_full_gets_503_at_once_and_the_line_goes_on(settings) -> None:  # type: ignore[no-untyped-def]
+    """The threads a write would wait in stay free for reads: only WEB_WRITE_LINE writes wait."""
+    settings.WEB_WRITES = 1
+    settings.WEB_WRITE_LINE = 2
+    settings.WEB_WRITE_WAIT = 10
+    views = Views()
+    gate = WriteGateMiddleware(views)
+    factory = RequestFactory()
+    answers: dict[str, HttpResponse] = {}
+    threads = []
+    for name in ("running", "waiting 1", "waiting 2"):
+        threads.append(
+            in_thread(lambda n=name: gate(factory.post("/api/v1/holds", headers={"X-Name": n})), answers, name)
+        )
+        time.sleep(0.1)
+    started = time.monotonic()
+    full = gate(factory.post("/api/v1/holds", headers={"X-Name": "one too many", "Accept-Language": "en"}))
+    assert time.monotonic() - started < 1  # at once, not after WEB_WRITE_WAIT
+    assert full.status_code == 503
+    assert full["Retry-After"] == "2"
+    views.release.set()
+    for thread in threads:
+        thread.join(10)
+    assert views.entered == ["running", "waiting 1", "waiting 2"]  # the one too many never ran; the line went on
+    assert all(answers[name].status_code == 200 for name in ("running", "waiting 1", "waiting 2"))
+
+
+def test_a_full_line_refuses_only_while_it_is_full() -> None:
+    gate = FirstComeGate(1, line=1)
+    assert gate.enter(1)
+    waiter = threading.Thread(target=lambda: gate.enter(10), daemon=True)
+    waiter.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert not gate.enter(5)  # refused at once: the line holds its one
+    assert time.monotonic() - started < 1
+    gate.leave()  # the waiter gets the place, the line is empty again
+    waiter.join(10)
+    entered = []
+    second = threading.Thread(target=lambda: entered.append(gate.enter(10)), daemon=True)
+    second.start()
+    time.sleep(0.1)
+    gate.leave()
+    second.join(10)
+    assert entered == [True]
