@@ -26,7 +26,8 @@ one more URL, ``/__floor__/``, a view that returns three bytes (the floor).
    (office reads rotate over the 50 offices, the day over the working days).
 2. Bookings (POST /api/v1/appointments) and holds (POST /api/v1/holds) from 16 and 64 clients
    (Python threads, one keep-alive connection each), every POST at a different free start of
-   one service (15 minutes), the earliest first, for ``--seconds`` each; then
+   one service (15 minutes), the earliest first, for ``--seconds`` each (a client answered 503 by
+   the write gate waits its ``Retry-After`` before the next POST); then
    ``integrity_check`` on every office, and pgbench (16 clients, ``--seconds``) of a comparable
    transaction on the same database: UPDATE 3 rows of a copy of the slot table WHERE capacity >
    booked, plus one INSERT.
@@ -522,7 +523,12 @@ def posts(kind: str, starts: Starts, *, clients: int, seconds: float, port: int)
             except (OSError, http.client.HTTPException):
                 mine["no answer"] += 1  # never sent again: a POST may have been carried out
                 conn.close()
+                response = None
             my_times.append((time.perf_counter() - started) * 1000)
+            if response is not None and response.status == BUSY:
+                # As a well-behaved client (and a citizen reading "try again in a few seconds"): wait as told.
+                pause = float(response.getheader("Retry-After") or 1)
+                time.sleep(max(0.0, min(pause, deadline[0] - time.monotonic())))
         conn.close()
         with lock:
             statuses.update(mine)

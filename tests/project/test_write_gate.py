@@ -41,6 +41,13 @@ class Views:
                 self.inside -= 1
 
 
+def gated(settings, *, writes: int = 1, line: int = 1, wait: int = 10) -> tuple[Views, WriteGateMiddleware]:  # type: ignore[no-untyped-def]
+    """A gate with these settings in front of blocking views."""
+    settings.WEB_WRITES, settings.WEB_WRITE_LINE, settings.WEB_WRITE_WAIT = writes, line, wait
+    views = Views()
+    return views, WriteGateMiddleware(views)
+
+
 def in_thread(call: Callable[[], HttpResponse], into: dict[str, HttpResponse], name: str) -> threading.Thread:
     thread = threading.Thread(target=lambda: into.__setitem__(name, call()), daemon=True)
     thread.start()
@@ -49,10 +56,7 @@ def in_thread(call: Callable[[], HttpResponse], into: dict[str, HttpResponse], n
 
 @pytest.mark.parametrize("writes", [1, 2])
 def test_at_most_web_writes_run_at_once_and_a_read_passes_while_they_do(settings, writes: int) -> None:  # type: ignore[no-untyped-def]
-    settings.WEB_WRITES = writes
-    settings.WEB_WRITE_LINE = 2
-    views = Views()
-    gate = WriteGateMiddleware(views)
+    views, gate = gated(settings, writes=writes, line=2)
     factory = RequestFactory()
     answers: dict[str, HttpResponse] = {}
     threads = [
@@ -77,10 +81,7 @@ def test_at_most_web_writes_run_at_once_and_a_read_passes_while_they_do(settings
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_every_method_that_changes_something_takes_its_turn(settings, method: str) -> None:  # type: ignore[no-untyped-def]
-    settings.WEB_WRITES = 1
-    settings.WEB_WRITE_LINE = 1
-    views = Views()
-    gate = WriteGateMiddleware(views)
+    views, gate = gated(settings, writes=1, line=1)
     factory = RequestFactory()
     answers: dict[str, HttpResponse] = {}
     first = in_thread(lambda: gate(factory.post("/book/")), answers, "first")
@@ -95,11 +96,7 @@ def test_every_method_that_changes_something_takes_its_turn(settings, method: st
 
 
 def test_a_write_that_waits_too_long_gets_503_in_its_language_and_never_runs(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.WEB_WRITES = 1
-    settings.WEB_WRITE_LINE = 5
-    settings.WEB_WRITE_WAIT = 1
-    views = Views()
-    gate = WriteGateMiddleware(views)
+    views, gate = gated(settings, writes=1, line=5, wait=1)
     factory = RequestFactory()
     answers: dict[str, HttpResponse] = {}
     holder = in_thread(lambda: gate(factory.post("/api/v1/appointments", headers={"X-Name": "holder"})), answers, "h")
@@ -178,11 +175,7 @@ def test_a_waiter_that_gives_up_leaves_the_line() -> None:
 
 def test_a_write_that_finds_the_line_full_gets_503_at_once_and_the_line_goes_on(settings) -> None:  # type: ignore[no-untyped-def]
     """The threads a write would wait in stay free for reads: only WEB_WRITE_LINE writes wait."""
-    settings.WEB_WRITES = 1
-    settings.WEB_WRITE_LINE = 2
-    settings.WEB_WRITE_WAIT = 10
-    views = Views()
-    gate = WriteGateMiddleware(views)
+    views, gate = gated(settings, writes=1, line=2, wait=10)
     factory = RequestFactory()
     answers: dict[str, HttpResponse] = {}
     threads = []
