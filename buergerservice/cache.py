@@ -9,8 +9,6 @@ request; the failure is logged once per period (not once per request).
 """
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,14 +17,15 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis import Redis
 from redis.exceptions import RedisError
 
+from buergerservice.outage import Pauses
+
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 10.0
 
 # Django makes one cache object per thread; the knowledge that Redis is down is
 # shared by all threads of the process, keyed by the cache's location.
-_down_until: dict[str, float] = {}
-_lock = threading.Lock()
+_down = Pauses()
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -68,7 +67,7 @@ class ResilientRedisCache(RedisCache):
         self._location = ",".join(self._servers)
 
     def _degrade(self, default: Callable[[], Any], call: Callable[[], Any]) -> Any:
-        if time.monotonic() < _down_until.get(self._location, 0.0):
+        if _down.paused(self._location):
             return default()
         try:
             return call()
@@ -77,11 +76,7 @@ class ResilientRedisCache(RedisCache):
             return default()
 
     def _mark_down(self, error: Exception) -> None:
-        now = time.monotonic()
-        with _lock:
-            already_down = now < _down_until.get(self._location, 0.0)
-            _down_until[self._location] = now + self.retry_seconds
-        if not already_down:  # one line per period, not one per thread and request
+        if _down.pause(self._location, self.retry_seconds):  # one line per period, not one per thread and request
             logger.warning(
                 "cache unreachable, pages are computed without it for %.0f s: %s: %s",
                 self.retry_seconds,

@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from buergerservice.celery import after_commit
+from buergerservice.outage import Pauses
 from notifications.models import Message
 from notifications.sms import (
     PermanentSmsError,
@@ -134,13 +135,14 @@ def queue_after_commit(message_ids: list[int]) -> None:
 # would otherwise wait out the connection timeout again (and, one write at a time per
 # process, hold up every other write behind it). The sweep sends what was not queued.
 BROKER_PAUSE_SECONDS = 10
-_broker_down_until = [0.0]
+BROKER = "broker"
+_broker = Pauses()
 
 
 def _queue(message_ids: Iterable[int]) -> None:
     from notifications.tasks import send_message  # the tasks module imports this one
 
-    if time.monotonic() < _broker_down_until[0]:
+    if _broker.paused(BROKER):
         logger.info("not queueing messages %s: the broker failed just now; the sweep will send them", message_ids)
         return
     for message_id in message_ids:
@@ -150,7 +152,7 @@ def _queue(message_ids: Iterable[int]) -> None:
             # Redis unreachable: the change is committed and its messages are in
             # the outbox; the periodic sweep sends them once the broker is back.
             if not send_message.app.conf.task_always_eager:  # eager: the task itself failed, not a broker
-                _broker_down_until[0] = time.monotonic() + BROKER_PAUSE_SECONDS
+                _broker.pause(BROKER, BROKER_PAUSE_SECONDS)
             logger.warning("could not queue message %s; the sweep will send it", message_id, exc_info=True)
             return
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from booking.messages import Kind, appointment_messages_record
 from booking.models import Appointment
+from buergerservice import outage
+from buergerservice.outage import Pauses
 from notifications import sms
 from notifications.models import Message
 from notifications.services import (
@@ -398,8 +400,8 @@ def test_after_a_failed_publish_the_process_leaves_the_broker_alone_for_a_while(
         published.append(message_id)
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+    monkeypatch.setattr(outage.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(services, "_broker", Pauses())
     monkeypatch.setattr(send_message, "delay", broker_down)
     eager = send_message.app.conf.task_always_eager
     send_message.app.conf.task_always_eager = False  # a real broker (Celery's settings refuse monkeypatch's undo)
@@ -426,7 +428,7 @@ def test_an_eager_task_that_fails_does_not_pause_the_queueing(monkeypatch) -> No
         tried.append(message_id)
         raise RuntimeError("the task failed, not the broker")
 
-    monkeypatch.setattr(services, "_broker_down_until", [0.0])
+    monkeypatch.setattr(services, "_broker", Pauses())
     monkeypatch.setattr(send_message, "delay", failing)
     assert send_message.app.conf.task_always_eager  # the tests' settings: no REDIS_URL
     services._queue([1])

@@ -64,9 +64,9 @@ def silent_redis() -> Iterator[int]:
 
 @pytest.fixture(autouse=True)
 def _fresh_breaker() -> Iterator[None]:
-    resilient._down_until.clear()
+    resilient._down.clear()
     yield
-    resilient._down_until.clear()
+    resilient._down.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,35 @@
+"""Per process, which outside services failed just now and are left alone for a while.
+
+A Redis that accepts connections but never answers costs a timeout on every
+call. After a failure the caller pauses that service for some seconds in this
+process (all its threads), so the outage costs one timeout per process and
+period, not one per request; the sweep or a recomputation covers the rest.
+Used by the cache (``buergerservice.cache``) and the Celery publish of the
+outbox (``notifications.services``).
+"""
+
+import threading
+import time
+
+
+class Pauses:
+    """Per key (a service's address), until when it is left alone."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def paused(self, key: str) -> bool:
+        return time.monotonic() < self._until.get(key, 0.0)
+
+    def pause(self, key: str, seconds: float) -> bool:
+        """Leave ``key`` alone for ``seconds`` from now; whether it was not paused already (log once per period)."""
+        now = time.monotonic()
+        with self._lock:
+            fresh = now >= self._until.get(key, 0.0)
+            self._until[key] = now + seconds
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
