@@ -26,6 +26,7 @@ unevenly over two workers already overflowed it.
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -35,10 +36,13 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from buergerservice.input_guard import API_PREFIX
+
 logger = logging.getLogger(__name__)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 RETRY_AFTER_SECONDS = 2
+LOG_EVERY_SECONDS = 10  # under a flood, one line per period with the count, not one per refused write
 
 
 class FirstComeGate:
@@ -85,27 +89,37 @@ class WriteGateMiddleware:
         self.get_response = get_response
         self.places = FirstComeGate(settings.WEB_WRITES, line=settings.WEB_WRITE_LINE)
         self.wait = settings.WEB_WRITE_WAIT
+        self._log_lock = threading.Lock()
+        self._refusals = 0
+        self._logged_at = -LOG_EVERY_SECONDS
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in READ_METHODS:
             return self.get_response(request)
         if not self.places.enter(self.wait):
-            # Without the path: a manage page's address carries its token.
-            logger.warning(
-                "write gate: a %s found the line full or waited %s s; answered 503", request.method, self.wait
-            )
+            self._refused()
             return busy(request)
         try:
             return self.get_response(request)
         finally:
             self.places.leave()
 
+    def _refused(self) -> None:
+        """Count a refused write; log the count at most once per LOG_EVERY_SECONDS (no paths: they carry tokens)."""
+        now = time.monotonic()
+        with self._log_lock:
+            self._refusals += 1
+            if now - self._logged_at < LOG_EVERY_SECONDS:
+                return
+            refusals, self._refusals, self._logged_at = self._refusals, 0, now
+        logger.warning("write gate: %s writes answered 503 (line full or waited %s s)", refusals, self.wait)
+
 
 def busy(request: HttpRequest) -> HttpResponse:
     """503 in the visitor's language (the locale middleware has not run yet): the API's JSON or a page."""
     with translation.override(translation.get_language_from_request(request)):
         message = _("Very many requests are arriving at this moment. Nothing was changed; try again in a few seconds.")
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith(API_PREFIX):
             response: HttpResponse = JsonResponse({"detail": message}, status=503)
         else:
             response = render(request, "503.html", {"message": message}, status=503)

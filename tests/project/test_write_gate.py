@@ -214,3 +214,21 @@ def test_a_full_line_refuses_only_while_it_is_full() -> None:
     gate.leave()
     second.join(10)
     assert entered == [True]
+
+
+def test_a_flood_of_refusals_is_logged_once_per_period_with_its_count(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    views, gate = gated(settings, writes=1, line=1)
+    factory = RequestFactory()
+    answers: dict[str, HttpResponse] = {}
+    holder = in_thread(lambda: gate(factory.post("/api/v1/holds")), answers, "holder")
+    time.sleep(0.1)
+    waiter = in_thread(lambda: gate(factory.post("/api/v1/holds")), answers, "waiter")
+    time.sleep(0.1)
+    with caplog.at_level("WARNING", logger="buergerservice.write_gate"):
+        refused = [gate(factory.post("/api/v1/holds")).status_code for _ in range(50)]
+    assert refused == [503] * 50
+    lines = [record.getMessage() for record in caplog.records if record.name == "buergerservice.write_gate"]
+    assert lines == ["write gate: 1 writes answered 503 (line full or waited 10 s)"]  # the next 49 wait their period
+    views.release.set()
+    holder.join(10)
+    waiter.join(10)
