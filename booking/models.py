@@ -120,8 +120,11 @@ class Appointment(models.Model):
     # second confirmation of the same hold (a double click, a retried request) is answered with this one.
     hold_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)  # stored lower-case: the per-address limit compares it
+    email = models.EmailField(_("e-mail"), blank=True)  # stored lower-case, as typed
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # The person as the per-person limit compares them (access.identity): "+tag" and Gmail's dots removed, E.164.
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    phone_key = models.CharField(max_length=20, blank=True, editable=False)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     reminders_consent = models.BooleanField(_("reminders wanted"), default=False)
     interpreter_language = models.CharField(_("interpreter for"), max_length=100, blank=True)
@@ -157,7 +160,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["office", "start"]),
             models.Index(fields=["office", "status"]),
-            models.Index(fields=["email", "status"]),
+            models.Index(fields=["email_key", "status"]),
+            models.Index(fields=["phone_key", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -212,12 +216,20 @@ class Hold(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     extensions = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who holds it (booking.services.appointments.Holder): the client address or API key the caps count, and
+    # the browser's session (a hash of its key) for one hold per session and the cool-down. Empty: staff.
+    holder = models.CharField(max_length=100, blank=True)
+    session = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("hold")
         verbose_name_plural = _("holds")
         constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="hold_ends_after_start")]
-        indexes = [models.Index(fields=["office", "start"])]
+        indexes = [
+            models.Index(fields=["office", "start"]),
+            models.Index(fields=["holder", "expires_at"]),
+            models.Index(fields=["session", "expires_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.office} {timezone.localtime(self.start):%d.%m.%Y %H:%M} until {self.expires_at:%H:%M:%S}"

@@ -9,6 +9,7 @@ back to a default the operator did not ask for.
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from limits import parse
 
 READ: set[str] = set()
 
@@ -72,3 +73,17 @@ def env_choice(name: str, default: str, choices: dict[str, str]) -> str:
         return value
     allowed = ", ".join(sorted(choices))
     raise ImproperlyConfigured(f"{name} must be one of {allowed} (or a full dotted path listed there), not {value!r}.")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request budget as ``limits`` reads it: ``"10/minute"``, ``"20/10 minutes"``, ``"100 per hour"``."""
+    value = (_raw(name) or "").strip() or default
+    try:
+        item = parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a budget such as '10/minute' or '20/10 minutes', not {value!r}."
+        ) from None
+    if item.amount < 1:
+        raise ImproperlyConfigured(f"{name} must allow at least one request, not {value!r}.")
+    return value

@@ -8,6 +8,8 @@ server. They stay in the log, as WARNING.
 """
 
 import logging
+import threading
+import time
 
 
 class SuspiciousRequestsAsWarningsFilter(logging.Filter):
@@ -17,3 +19,24 @@ class SuspiciousRequestsAsWarningsFilter(logging.Filter):
         if record.name.startswith("django.security.") and record.levelno > logging.WARNING:
             record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         return True
+
+
+class CountedRefusals:
+    """Refusals a flood can cause (a full write line, a spent budget), logged as one line per period with
+    their count instead of a line each: a bot must not be able to fill the log, nor hide other lines in it."""
+
+    def __init__(self, logger: logging.Logger, message: str, *, every_seconds: float = 10) -> None:
+        self.logger, self.message, self.every_seconds = logger, message, every_seconds
+        self._lock = threading.Lock()
+        self._count = 0
+        self._logged_at = -every_seconds
+
+    def add(self, *args: object) -> None:
+        """Count one; log ``message % (count, *args)`` if the last line is a period old."""
+        now = time.monotonic()
+        with self._lock:
+            self._count += 1
+            if now - self._logged_at < self.every_seconds:
+                return
+            count, self._count, self._logged_at = self._count, 0, now
+        self.logger.warning(self.message, count, *args)

@@ -15,7 +15,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from buergerservice.env import env_bool, env_choice, env_int, env_list, env_str
+from buergerservice.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
 from buergerservice.serving import database_pool_size, web_threads
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "desk",
     "tickets",
     "demo",
+    "access",
     # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
     "axes",
 ]
@@ -185,7 +186,25 @@ else:
 # Booking rules that hold for the whole city (per-office rules are on the office).
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10, minimum=1)  # a chosen time is kept this long
 BOOKING_HOLD_EXTENSIONS = env_int("BOOKING_HOLD_EXTENSIONS", 10, minimum=0)  # WCAG 2.2.1: at least ten
-BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)
+# Holds are no way to hoard (booking.services.appointments.Holder): at most this many live holds per client
+# address (one per browser session), a hold kept at most this long in all, and a time given back cannot be
+# held again by the same session (or, through the API, address) for this long.
+BOOKING_HOLDS_PER_ADDRESS = env_int("BOOKING_HOLDS_PER_ADDRESS", 4, minimum=1)
+BOOKING_HOLD_TOTAL_MINUTES = env_int("BOOKING_HOLD_TOTAL_MINUTES", 60, minimum=1)
+BOOKING_HOLD_COOLDOWN_MINUTES = env_int("BOOKING_HOLD_COOLDOWN_MINUTES", 5, minimum=0)
+BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)  # per person (access/identity.py)
+BOOKING_LIMIT_BY_PHONE = env_bool("BOOKING_LIMIT_BY_PHONE", False)  # the same limit per phone number too
+
+# Request budgets per client address (an API key gets its own, budget_scale times these), counted in
+# Redis by every web instance; over budget: 429 with Retry-After (access/limits.py). Generous enough for
+# a household or a mobile carrier's shared address, tight enough that a script cannot sweep a day.
+RATE_LIMITS = {
+    "read": env_rate("RATE_LIMIT_READ", "300/minute"),  # free times, pages of the booking flow
+    "hold": env_rate("RATE_LIMIT_HOLD", "20/10 minutes"),  # placing, extending, releasing a hold
+    "book": env_rate("RATE_LIMIT_BOOK", "10/10 minutes"),
+    "move": env_rate("RATE_LIMIT_MOVE", "10/hour"),
+    "cancel": env_rate("RATE_LIMIT_CANCEL", "10/hour"),
+}
 
 # The clerks' desk (desk/).
 DESK_NO_SHOW_GRACE_MINUTES = env_int("DESK_NO_SHOW_GRACE_MINUTES", 15, minimum=0)  # no-show only after start + this

@@ -26,7 +26,6 @@ unevenly over two workers already overflowed it.
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -37,6 +36,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from buergerservice.input_guard import API_PREFIX
+from buergerservice.log_levels import CountedRefusals
 
 logger = logging.getLogger(__name__)
 
@@ -89,30 +89,21 @@ class WriteGateMiddleware:
         self.get_response = get_response
         self.places = FirstComeGate(settings.WEB_WRITES, line=settings.WEB_WRITE_LINE)
         self.wait = settings.WEB_WRITE_WAIT
-        self._log_lock = threading.Lock()
-        self._refusals = 0
-        self._logged_at = -LOG_EVERY_SECONDS
+        # No paths in the line: they carry tokens.
+        self.refusals = CountedRefusals(
+            logger, "write gate: %s writes answered 503 (line full or waited %s s)", every_seconds=LOG_EVERY_SECONDS
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in READ_METHODS:
             return self.get_response(request)
         if not self.places.enter(self.wait):
-            self._refused()
+            self.refusals.add(self.wait)
             return busy(request)
         try:
             return self.get_response(request)
         finally:
             self.places.leave()
-
-    def _refused(self) -> None:
-        """Count a refused write; log the count at most once per LOG_EVERY_SECONDS (no paths: they carry tokens)."""
-        now = time.monotonic()
-        with self._log_lock:
-            self._refusals += 1
-            if now - self._logged_at < LOG_EVERY_SECONDS:
-                return
-            refusals, self._refusals, self._logged_at = self._refusals, 0, now
-        logger.warning("write gate: %s writes answered 503 (line full or waited %s s)", refusals, self.wait)
 
 
 def busy(request: HttpRequest) -> HttpResponse:
@@ -124,4 +115,5 @@ def busy(request: HttpRequest) -> HttpResponse:
         else:
             response = render(request, "503.html", {"message": message}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # counted above, not a django.request line each
     return response

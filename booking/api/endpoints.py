@@ -17,6 +17,7 @@ from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
 
+from access.limits import limited
 from booking.api.errors import taken
 from booking.api.schemas import (
     AppointmentIn,
@@ -38,6 +39,7 @@ from booking.availability import office_free_starts_until, offices_by_earliest_u
 from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.grid import BERLIN
+from booking.holders import holder_of
 from booking.models import Appointment, Hold
 from booking.needs import Need, needs_check, needs_from_param, needs_load, office_needs_minutes
 from booking.selectors import hold_by_token
@@ -101,11 +103,13 @@ def _appointment(token: str) -> Appointment:
 
 
 @router.get("/services", response=list[ServiceOut], tags=["catalogue"], summary="The services citizens can book")
+@decorate_view(limited("read"))
 def list_services(request: HttpRequest) -> QuerySet[Service]:
     return public_services().select_related("category")
 
 
 @router.get("/offices", response=list[OfficeOut], tags=["catalogue"], summary="The active offices and what they offer")
+@decorate_view(limited("read"))
 def list_offices(request: HttpRequest) -> QuerySet[Office]:
     return public_offices().prefetch_related(Prefetch("offered_services", queryset=active_offers()))
 
@@ -224,7 +228,7 @@ def _reused_first(run: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     tags=["catalogue"],
     summary="Free times at one office, or the earliest time at every office offering the services",
 )
-@decorate_view(_reused_first)
+@decorate_view(_reused_first, limited("read"))  # the limit first: a reused answer is counted too
 def read_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> HttpResponse:
     """``services`` is ``slug[:persons],...``. With ``office``: its free start times from ``date_from``
     (default today) to ``date_to`` (default 30 days later, at most 92). Without: each office offering all
@@ -296,11 +300,15 @@ def _taking(attempt: Callable[[], T], *, now: datetime.datetime) -> T:
     tags=["holds"],
     summary="Keep a time for a few minutes while the citizen types",
 )
+@decorate_view(limited("hold"))
 def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
     now = timezone.now()
     office, needs = _office_and_needs(payload.office, payload.services, now=now)
     try:
-        hold = _taking(lambda: hold_place(office=office, start=payload.start, needs=needs, now=now), now=now)
+        holder = holder_of(request, browser=False)
+        hold = _taking(
+            lambda: hold_place(office=office, start=payload.start, needs=needs, now=now, holder=holder), now=now
+        )
     except SlotTaken as error:
         minutes = needs_minutes_at(office=office, needs=needs, now=now)
         return Status(409, taken(error, office=office, minutes=minutes, around=payload.start, now=now))
@@ -313,6 +321,7 @@ def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
     tags=["holds"],
     summary="Keep the time a few minutes longer",
 )
+@decorate_view(limited("hold"))
 def extend_hold(request: HttpRequest, token: str) -> Status[Any]:
     hold = _hold(token)
     try:
@@ -322,6 +331,7 @@ def extend_hold(request: HttpRequest, token: str) -> Status[Any]:
 
 
 @router.delete("/holds/{token}", response={204: None, 404: ConflictOut}, tags=["holds"], summary="Give the time back")
+@decorate_view(limited("hold"))
 def delete_hold(request: HttpRequest, token: str) -> Status[None]:
     hold_release(hold=_hold(token))
     return Status(204, None)
@@ -336,6 +346,7 @@ def delete_hold(request: HttpRequest, token: str) -> Status[None]:
     tags=["appointments"],
     summary="Book an appointment",
 )
+@decorate_view(limited("book"))
 def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[Any]:
     """With ``hold``, the held time becomes the appointment (it must be for exactly this office, start
     and services); without, the time is taken now if it is still free. 201 with the new appointment;
@@ -372,6 +383,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
     tags=["appointments"],
     summary="An appointment, by its manage token",
 )
+@decorate_view(limited("read"))
 def read_appointment(request: HttpRequest, token: str) -> Appointment:
     return _appointment(token)
 
@@ -382,6 +394,7 @@ def read_appointment(request: HttpRequest, token: str) -> Appointment:
     tags=["appointments"],
     summary="Cancel an appointment; its time is free again at once",
 )
+@decorate_view(limited("cancel"))
 def cancel_appointment(request: HttpRequest, token: str) -> Appointment:
     """409 when it is already cancelled or has begun."""
     appointment_cancel(appointment=_appointment(token), now=timezone.now())
@@ -394,6 +407,7 @@ def cancel_appointment(request: HttpRequest, token: str) -> Appointment:
     tags=["appointments"],
     summary="Move an appointment to another time at the same office",
 )
+@decorate_view(limited("move"))
 def move_appointment(request: HttpRequest, token: str, payload: MoveIn) -> Status[Any]:
     """409 when the new time was just taken (with the nearest free ones), or the appointment is cancelled
     or has begun; the old time is kept then."""

@@ -10,9 +10,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from access.identity import email_key, phone_key
 from booking.days import local_day
 from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
@@ -92,26 +94,94 @@ def needs_minutes_at(*, office: Office, needs: list[Need], now: datetime.datetim
     return needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
 
 
+def person_keys(*, email: str, phone: str) -> tuple[str, str]:
+    """The e-mail and phone keys the per-person limit compares; the phone's only with ``BOOKING_LIMIT_BY_PHONE``."""
+    return email_key(email), phone_key(phone) if settings.BOOKING_LIMIT_BY_PHONE else ""
+
+
 def _needs_json(needs: list[Need]) -> list[list[int]]:
     return [[need.service.pk, need.persons] for need in needs]
 
 
-def _check_address_limit(*, email: str, now: datetime.datetime) -> None:
+_TOO_MANY = {
+    "email": _(
+        "This e-mail address already has %(count)s upcoming appointments, the most one address can have. "
+        "Cancel one of them first, or use the links in their confirmations to move them."
+    ),
+    "phone": _(
+        "This phone number already has %(count)s upcoming appointments, the most one person can have. "
+        "Cancel one of them first, or use the links in their confirmations to move them."
+    ),
+}
+
+
+def _check_person_limit(*, email_key: str, phone_key: str, now: datetime.datetime) -> None:
+    """At most ``BOOKING_MAX_ACTIVE_PER_EMAIL`` upcoming appointments per person: per e-mail address in its
+    compared form (``access.identity``), and per phone number too where ``BOOKING_LIMIT_BY_PHONE`` is on."""
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
-    active = Appointment.objects.filter(email=email, status=Appointment.Status.BOOKED, end__gt=now)
-    if active.count() >= limit:
+    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=now)
+    for field, key in (("email", email_key), ("phone", phone_key)):
+        if key and upcoming.filter(**{f"{field}_key": key}).count() >= limit:
+            raise BookingError(_TOO_MANY[field] % {"count": limit}, field=field)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who places a hold, for the caps against hoarding (issue: a script kept a whole day held).
+
+    ``address`` is the client address or API key (``access.limits.identity``),
+    with at most ``holds`` live holds; ``session`` a hash of the browser's
+    session key (empty through the API), with at most one. A time this holder
+    gave back (released, replaced or expired) cannot be held again by it for
+    ``BOOKING_HOLD_COOLDOWN_MINUTES``: by the session where there is one, else
+    by the address.
+    """
+
+    address: str
+    holds: int
+    session: str = ""
+
+
+def _cooldown_cache_key(*, address: str, session: str, office_id: int, start: datetime.datetime) -> str:
+    """Where a given-back time is remembered for its holder: by session where there is one, else by address."""
+    who = f"session:{session}" if session else address
+    return f"hold-cooldown:{who}:{office_id}:{start.astimezone(datetime.UTC):%Y%m%d%H%M}"
+
+
+def _check_holder(
+    *, holder: Holder, office: Office, start: datetime.datetime, now: datetime.datetime, replacing: Hold | None
+) -> None:
+    """The caps, under the holder's lock (two holds from one address at once are counted one after the other)."""
+    address_lock(holder.address)
+    if cache.get(_cooldown_cache_key(address=holder.address, session=holder.session, office_id=office.pk, start=start)):
         raise BookingError(
             _(
-                "This e-mail address already has %(count)s upcoming appointments, the most one address can have. "
-                "Cancel one of them first, or use the links in their confirmations to move them."
+                "You gave this time back a moment ago. So that others get a chance, you can choose it again "
+                "in %(minutes)s minutes; until then please choose another time."
             )
-            % {"count": limit},
-            field="email",
+            % {"minutes": settings.BOOKING_HOLD_COOLDOWN_MINUTES},
+            field="start",
+        )
+    live = Hold.objects.filter(expires_at__gt=now)
+    if replacing is not None:
+        live = live.exclude(pk=replacing.pk)
+    if holder.session and live.filter(session=holder.session).exists():
+        raise BookingError(
+            _("You are already holding a time in another window. Please finish that booking first."), field="hold"
+        )
+    if live.filter(holder=holder.address).count() >= holder.holds:
+        raise BookingError(
+            _(
+                "%(count)s times are already being held from your connection. Please finish or give back one "
+                "of them first."
+            )
+            % {"count": holder.holds},
+            field="hold",
         )
 
 
 @transaction.atomic
-def hold_place(
+def hold_place(  # noqa: PLR0913 - keyword-only, each one named
     *,
     office: Office,
     start: datetime.datetime,
@@ -119,17 +189,21 @@ def hold_place(
     now: datetime.datetime,
     channel: str = Appointment.Channel.ONLINE,
     replacing: Hold | None = None,
+    holder: Holder | None = None,
 ) -> Hold:
     """Keep a time for ``BOOKING_HOLD_MINUTES`` while the citizen types: its units are taken now.
 
     ``replacing`` is the citizen's previous hold, released in the same
     transaction (someone who picks another time does not keep two).
-    Raises BookingError for a bad time and SlotTaken when the units are gone.
+    ``holder`` (citizens' holds; staff holds have none) is capped: see Holder.
+    Raises BookingError for a bad time or a cap and SlotTaken when the units are gone.
     """
     minutes = needs_minutes_at(office=office, needs=needs, now=now)
     check_start(office=office, start=start, now=now, channel=channel)
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
+    if holder is not None:
+        _check_holder(holder=holder, office=office, start=start, now=now, replacing=replacing)
     if replacing is not None:
         # Both ranges' slots before the old hold's row: the lock order. Without one, slots_take's lock is the first.
         slots_lock([(office.pk, start, end), (replacing.office_id, replacing.start, replacing.end)])
@@ -142,18 +216,22 @@ def hold_place(
         channel=channel,
         needs=_needs_json(needs),
         expires_at=now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        holder=holder.address if holder is not None else "",
+        session=holder.session if holder is not None else "",
     )
 
 
 def hold_extend(*, hold: Hold, now: datetime.datetime) -> Hold:
-    """Give the citizen another ``BOOKING_HOLD_MINUTES`` from now, at most ``BOOKING_HOLD_EXTENSIONS`` times.
+    """Give the citizen another ``BOOKING_HOLD_MINUTES`` from now, at most ``BOOKING_HOLD_EXTENSIONS`` times
+    and never beyond ``BOOKING_HOLD_TOTAL_MINUTES`` after the hold was placed.
 
     A conditional update: a hold that expired and was released in the
     meantime is not brought back.
     """
-    if hold.extensions >= settings.BOOKING_HOLD_EXTENSIONS:
+    latest = hold.created_at + datetime.timedelta(minutes=settings.BOOKING_HOLD_TOTAL_MINUTES)
+    if hold.extensions >= settings.BOOKING_HOLD_EXTENSIONS or hold.expires_at >= latest:
         raise BookingError(_("This time cannot be kept any longer. Please choose it again."), field="hold")
-    expires_at = now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    expires_at = min(now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES), latest)
     extended = Hold.objects.filter(pk=hold.pk, expires_at__gt=now, extensions=hold.extensions).update(
         expires_at=expires_at, extensions=hold.extensions + 1
     )
@@ -176,6 +254,11 @@ def _hold_delete_and_release(hold: Hold, **still: object) -> bool:
     deleted, _detail = Hold.objects.filter(pk=hold.pk, **still).delete()
     if deleted:
         slots_release(office=hold.office, start=hold.start, end=hold.end, channel=hold.channel)
+        if hold.holder:  # given back, not booked: the same holder waits before taking it again
+            given_back = _cooldown_cache_key(
+                address=hold.holder, session=hold.session, office_id=hold.office_id, start=hold.start
+            )
+            cache.set(given_back, 1, timeout=settings.BOOKING_HOLD_COOLDOWN_MINUTES * 60)
     return bool(deleted)
 
 
@@ -307,9 +390,10 @@ def _book(
 ) -> Appointment:
     """One attempt of ``appointment_book``: its transaction, in the lock order."""
     email = contact.email.strip().lower()
+    keys = person_keys(email=email, phone=contact.phone)
     with transaction.atomic():
-        if email:
-            address_lock(email)
+        for key in sorted(filter(None, keys)):  # the same order everywhere: two bookers never wait for each other
+            address_lock(key)
         claimed = False
         if hold_token:
             hold = _hold_matching(token=hold_token, office=office, start=start, end=end, needs=needs, channel=channel)
@@ -318,8 +402,8 @@ def _book(
                 # Before the address limit: a repeated confirmation gets its appointment, not "too many".
                 # Also what a second attempt after a clash on ``hold_token`` ends in.
                 _refuse_if_booked_before(hold_token)
-        if email and channel == Appointment.Channel.ONLINE:
-            _check_address_limit(email=email, now=now)
+        if channel == Appointment.Channel.ONLINE:
+            _check_person_limit(email_key=keys[0], phone_key=keys[1], now=now)
         if not claimed:
             check_start(office=office, start=start, now=now, channel=channel)
             slots_take(office=office, start=start, end=end, channel=channel, now=now)
@@ -331,6 +415,8 @@ def _book(
             name=contact.name.strip(),
             email=email,
             phone=contact.phone.strip(),
+            email_key=email_key(email),
+            phone_key=phone_key(contact.phone),
             language=contact.language,
             reminders_consent=contact.reminders_consent,
             interpreter_language=contact.interpreter_language.strip(),

@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.limits import limited
 from booking.availability import (
     nearest_free_starts,
     office_free_starts_until,
@@ -29,6 +30,7 @@ from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
 from booking.forms import ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
+from booking.holders import holder_of
 from booking.ics import appointment_ics
 from booking.models import Appointment, Hold
 from booking.needs import (
@@ -87,6 +89,7 @@ def _needs_or_message(request: HttpRequest, value: str) -> list[Need] | None:
 
 
 @require_GET
+@limited("read")
 def needs(request: HttpRequest) -> HttpResponse:
     if any(key.startswith("persons-") for key in request.GET):  # the form sent, or its htmx preview
         return _needs_sent(request)
@@ -138,6 +141,7 @@ def _needs_context(form: NeedsForm, chosen: list[Need]) -> dict:
 
 
 @require_GET
+@limited("read")
 def offices(request: HttpRequest) -> HttpResponse:
     try:
         pairs = needs_parse(request.GET.get("services", ""))
@@ -308,6 +312,7 @@ def _times_page(
 
 
 @require_GET
+@limited("read")
 def times(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         pairs = needs_parse(request.GET.get("services", ""))
@@ -363,6 +368,7 @@ def _session_hold(request: HttpRequest) -> Hold | None:
 
 
 @require_POST
+@limited("hold")
 def hold(request: HttpRequest, slug: str) -> HttpResponse:
     """Keep the chosen time for the citizen while they type (the previous hold of this browser is released)."""
     office = public_office(slug)
@@ -376,7 +382,12 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
     start = form.cleaned_data["start"]
     try:
         held = hold_place(
-            office=office, start=start, needs=chosen, now=timezone.now(), replacing=_session_hold(request)
+            office=office,
+            start=start,
+            needs=chosen,
+            now=timezone.now(),
+            replacing=_session_hold(request),
+            holder=holder_of(request, browser=True),
         )
     except SlotTaken as error:
         messages.error(request, error.message)
@@ -437,6 +448,7 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@limited("hold")
 def extend(request: HttpRequest, token: str) -> HttpResponse:
     """More time for the citizen who is still typing (WCAG 2.2.1)."""
     held, gone = _hold_or_gone(request, token)
@@ -458,6 +470,7 @@ def extend(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limited("book")
 def check(request: HttpRequest, token: str) -> HttpResponse:
     held, gone = _hold_or_gone(request, token)
     if held is None:
@@ -542,6 +555,7 @@ def ics(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limited("cancel")
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     if request.method == "POST":
@@ -560,6 +574,8 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limited("read")
+@limited("move")
 def move(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     if Change.MOVE not in appointment_changes_allowed(appointment=appointment, now=timezone.now()):

@@ -277,6 +277,34 @@ def test_one_address_has_at_most_two_upcoming_appointments(office):
     assert first.email == "erika@example.org"
 
 
+def test_plus_tags_and_gmail_dots_do_not_make_a_new_person(office):
+    book(office, at(MONDAY, "09:00"), contact=contact("erika.mustermann+termin1@gmail.com"))
+    book(office, at(MONDAY, "10:00"), contact=contact(" ErikaMustermann+2@GoogleMail.com"))
+    for variant in ("e.rika.muster.mann@gmail.com", "erikamustermann+3@gmail.com", "ERIKAMUSTERMANN@GMAIL.COM"):
+        with pytest.raises(BookingError) as refused:
+            book(office, at(MONDAY, "11:00"), contact=contact(variant))
+        assert refused.value.field == "email"
+    # Elsewhere a dot is a different mailbox; the address is stored as typed (lower-case).
+    other = book(office, at(MONDAY, "11:00"), contact=contact("erika.mustermann+x@example.org"))
+    assert (other.email, other.email_key) == ("erika.mustermann+x@example.org", "erika.mustermann@example.org")
+
+
+@override_settings(BOOKING_LIMIT_BY_PHONE=True)
+def test_with_the_phone_limit_one_number_is_one_person_whatever_the_address(office):
+    book(office, at(MONDAY, "09:00"), contact=contact("a@example.org", phone="0151 1234567"))
+    book(office, at(MONDAY, "10:00"), contact=contact("b@example.org", phone="+49 151 1234567"))
+    with pytest.raises(BookingError) as refused:
+        book(office, at(MONDAY, "11:00"), contact=contact("c@example.org", phone="0049-151-1234567"))
+    assert refused.value.field == "phone"
+    book(office, at(MONDAY, "11:00"), contact=contact("c@example.org", phone="0151 7654321"))
+
+
+def test_without_the_phone_limit_a_number_may_book_for_several_addresses(office):
+    for hhmm, address in (("09:00", "a@example.org"), ("10:00", "b@example.org"), ("11:00", "c@example.org")):
+        book(office, at(MONDAY, hhmm), contact=contact(address, phone="0151 1234567"))
+    assert Appointment.objects.filter(phone_key="+491511234567").count() == 3
+
+
 @override_settings(BOOKING_MAX_ACTIVE_PER_EMAIL=1)
 def test_the_limit_is_configurable_and_past_appointments_do_not_count(office):
     book(office, at(MONDAY, "09:00"), contact=contact())

@@ -107,9 +107,7 @@ def test_failures_from_one_address_do_not_lock_the_clerk_out_from_another(world)
         attacker = at_address("203.0.113.66")
         fail(attacker, "clerk-a", settings.AXES_FAILURE_LIMIT)
         assert (
-            attacker.post(
-                reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD}
-            ).status_code
+            attacker.post(reverse("desk:staff-login"), {"username": "clerk-a", "password": TEST_PASSWORD}).status_code
             == 429
         )
         assert sign_in(at_address("198.51.100.7"), "clerk-a")

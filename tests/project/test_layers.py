@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["buergerservice", "demo", "desk", "tickets", "booking", "offices", "notifications"]
+APPS = ["buergerservice", "demo", "desk", "tickets", "booking", "offices", "notifications", "access"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -43,6 +43,7 @@ def test_the_code_keeps_every_contract() -> None:
         ("booking/upward.py", "from desk import views\n", "booking.upward -> desk"),
         ("offices/upward.py", "import booking.models\n", "offices.upward -> booking.models"),
         ("notifications/sideways.py", "from offices.models import Office\n", "notifications.sideways -> offices"),
+        ("access/upward.py", "from booking.models import Hold\n", "access.upward -> booking.models"),
         ("tickets/upward.py", "def late():\n    from desk import services\n", "tickets.upward -> desk.services"),
         ("booking/root.py", "from buergerservice import urls\n", "booking.root -> buergerservice.urls"),
         ("buergerservice/cache.py", "import tickets  # appended\n", "buergerservice.cache -> tickets"),

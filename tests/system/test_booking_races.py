@@ -101,6 +101,22 @@ def test_twenty_bookings_for_one_address_at_once_stop_at_its_limit() -> None:
     assert_integrity(MONDAY)
 
 
+def test_twenty_bookings_for_variants_of_one_gmail_address_at_once_stop_at_its_limit() -> None:
+    office = office_with_counters(1)
+    starts = [at("08:00") + datetime.timedelta(minutes=10 * n) for n in range(PARALLEL)]
+    variants = [f"{'.'.join('erika')}+{n}@{'gmail.com' if n % 2 else 'GoogleMail.com'}" for n in range(PARALLEL)]
+    results = race(
+        [
+            lambda start=start, email=email: book(office, start, email, "meldebescheinigung")
+            for start, email in zip(starts, variants, strict=True)
+        ]
+    )
+    limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
+    assert Counter(results) == {"ok": limit, "refused:email": PARALLEL - limit}
+    assert Appointment.objects.filter(email_key="erika@gmail.com").count() == limit
+    assert_integrity(MONDAY)
+
+
 def test_holds_confirmations_cancellations_and_moves_at_once_neither_deadlock_nor_overfill() -> None:
     assert_no_errors_in_rounds(mixed_actions)
     assert_integrity(MONDAY)

@@ -1,0 +1,178 @@
+"""Request budgets per client address (or per API key), shared by every web instance through Redis.
+
+Each kind of request has its own budget (``settings.RATE_LIMITS``): reading free
+times, holding a time, booking, moving, cancelling. A request over its budget is
+answered 429 with ``Retry-After`` (the seconds until its window ends) and a
+message in the citizen's language; the view never runs. A request with an API
+key counts against the key's budgets (``budget_scale`` times a citizen's), not
+its address's.
+
+The counters are fixed windows in Redis (``limits``, one round trip per request).
+While Redis is unreachable the limits fail open (a citizen office must not close
+because its counter did) and say so in the log, once per period. Without
+``REDIS_URL`` (a local run) they are counted in the process's memory.
+
+Addresses: the client's as ``buergerservice.signin.client_address`` reads it
+behind ``TRUSTED_PROXY_COUNT`` proxies; an IPv6 address counts as its /64 network,
+since one household's devices (or one bot) get a whole /64 to pick from.
+"""
+
+import functools
+import ipaddress
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
+
+from access.keys import UnknownKey, api_key_of
+from buergerservice.input_guard import API_PREFIX
+from buergerservice.log_levels import CountedRefusals
+from buergerservice.outage import Pauses
+from buergerservice.signin import client_address
+
+logger = logging.getLogger(__name__)
+
+BUCKETS = ("read", "hold", "book", "move", "cancel")
+READING = frozenset({"GET", "HEAD"})
+RETRY_SECONDS = 10.0  # after a Redis failure the limits are not asked again for this long in this process
+IPV6_NETWORK = 64
+
+_down = Pauses()
+_refusals = CountedRefusals(logger, "rate limits: %s requests answered 429 (the last one: %s)")
+_limiter: tuple[str, FixedWindowRateLimiter] | None = None
+_limiter_lock = threading.Lock()
+
+
+def budget(bucket: str, *, scale: int = 1) -> RateLimitItem:
+    """The bucket's budget from ``RATE_LIMITS`` (``"10/10 minutes"``), ``scale`` times as large."""
+    item = parse(settings.RATE_LIMITS[bucket])
+    return type(item)(item.amount * scale, item.multiples)
+
+
+def storage_url() -> str:
+    return settings.REDIS_URL or "memory://"
+
+
+def limiter() -> FixedWindowRateLimiter:
+    """The process's limiter, made at first use (and again if the storage's address changed, as tests do)."""
+    global _limiter  # noqa: PLW0603 - one per process, like a connection pool
+    url = storage_url()
+    kept = _limiter
+    if kept is None or kept[0] != url:
+        with _limiter_lock:
+            storage: Storage = (
+                storage_from_string(url, wrap_exceptions=True, socket_timeout=0.5, socket_connect_timeout=0.5)
+                if url != "memory://"
+                else storage_from_string(url)
+            )
+            kept = _limiter = (url, FixedWindowRateLimiter(storage))
+    return kept[1]
+
+
+def identity(request: HttpRequest) -> tuple[str, int] | None:
+    """Whose budget a request spends: ``("key:<prefix>", scale)`` or ``("addr:<address>", 1)``; None for a bad key."""
+    api_key = api_key_of(request)
+    if isinstance(api_key, UnknownKey):
+        return None
+    if api_key is not None:
+        return f"key:{api_key.prefix}", api_key.budget_scale
+    return f"addr:{address_counted(client_address(request) or '')}", 1
+
+
+def address_counted(address: str) -> str:
+    """The address as it is counted: IPv4 as it is, IPv6 as its /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:  # noqa: PLR2004 - the protocol's version
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK}", strict=False))
+    return str(parsed)
+
+
+def wait_seconds(bucket: str, who: str, *, scale: int = 1) -> int | None:
+    """Spend one request of ``who``'s budget; the seconds to wait if it was spent already, else None.
+
+    Fails open: with the counter's storage unreachable every request passes.
+    """
+    if _down.paused("limits"):
+        return None
+    item = budget(bucket, scale=scale)
+    try:
+        counter = limiter()
+        if counter.hit(item, bucket, who):
+            return None
+        reset, _remaining = counter.get_window_stats(item, bucket, who)
+    except (StorageError, RedisError, OSError) as error:
+        if _down.pause("limits", RETRY_SECONDS):  # one line per period, not one per request
+            logger.warning("rate limits unreachable, letting requests through for %ss: %r", RETRY_SECONDS, error)
+        return None
+    return max(1, math.ceil(reset - time.time()))
+
+
+def too_many(request: HttpRequest, seconds: int) -> HttpResponse:
+    """429 with ``Retry-After``, in the active language: the API's JSON, or a page."""
+    minutes = max(1, math.ceil(seconds / 60))
+    message = _(
+        "Too many requests from your connection in a short time. Please wait %(minutes)s minute(s) and try again."
+    ) % {"minutes": minutes}
+    if request.path_info.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse({"detail": message, "retry_after": seconds}, status=429)
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # counted in one line per period instead
+    return response
+
+
+def unknown_key(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse({"detail": _("This API key is not known or has been revoked.")}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def limited(bucket: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Count a view's requests against ``bucket``: GET and HEAD for ``read``, the other methods for the rest.
+
+    Works on Django views and, through ``ninja.decorators.decorate_view``, on the API's endpoints.
+    """
+    if bucket not in BUCKETS:
+        raise ValueError(f"unknown rate-limit bucket {bucket!r}")
+    reads = bucket == "read"
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def counted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if (request.method in READING) == reads:
+                who = identity(request)
+                if who is None:
+                    return unknown_key(request)
+                seconds = wait_seconds(bucket, who[0], scale=who[1])
+                if seconds is not None:
+                    _refusals.add(bucket)
+                    return too_many(request, seconds)
+            return view(request, *args, **kwargs)
+
+        return counted
+
+    return decorate
+
+
+def reset() -> None:
+    """Forget every count and outage (tests)."""
+    _down.clear()
+    limiter().storage.reset()

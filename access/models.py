@@ -1,0 +1,36 @@
+"""Who may ask how much: the API keys of integrators (a city portal, the 115 service centre)."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiKey(models.Model):
+    """An integrator's key. Only its SHA-256 is stored; the key itself is shown once, when it is created.
+
+    A request carrying it (``Authorization: Bearer <key>``) is counted against the key's budgets (each
+    budget of ``RATE_LIMITS`` times ``budget_scale``) instead of its address's, and needs no proof of work.
+    """
+
+    name = models.CharField(
+        _("integrator"), max_length=100, help_text=_("Who uses the key, e.g. “115 service centre”.")
+    )
+    prefix = models.CharField(_("key begins with"), max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    budget_scale = models.PositiveIntegerField(
+        _("budget (times a citizen's)"),
+        default=20,
+        validators=[MinValueValidator(1)],
+        help_text=_("Each request budget of this key is this many times what one citizen's address may do."),
+    )
+    active = models.BooleanField(_("active"), default=True, help_text=_("Untick to revoke the key at once."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [models.CheckConstraint(condition=models.Q(budget_scale__gte=1), name="api_key_budget_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
