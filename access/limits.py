@@ -24,7 +24,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -43,6 +43,7 @@ from buergerservice.outage import Pauses
 from buergerservice.signin import client_address
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUCKETS = ("read", "hold", "book", "move", "cancel")
 READING = frozenset({"GET", "HEAD"})
@@ -109,19 +110,40 @@ def wait_seconds(bucket: str, who: str, *, scale: int = 1) -> int | None:
 
     Fails open: with the counter's storage unreachable every request passes.
     """
-    if _down.paused("limits"):
-        return None
     item = budget(bucket, scale=scale)
-    try:
+
+    def spend() -> int | None:
         counter = limiter()
         if counter.hit(item, bucket, who):
             return None
         reset, _remaining = counter.get_window_stats(item, bucket, who)
+        return max(1, math.ceil(reset - time.time()))
+
+    return _failing_open(spend, None)
+
+
+def counted(name: str, who: str, *, per: RateLimitItem) -> int:
+    """Count one more of ``name`` for ``who`` in ``per``'s window and return how many there were, this one
+    included (0 while the counter is unreachable). ``per``'s amount is not a limit here, only its window."""
+
+    def count() -> int:
+        counter = limiter()
+        counter.hit(per, name, who)
+        return per.amount - counter.get_window_stats(per, name, who).remaining
+
+    return _failing_open(count, 0)
+
+
+def _failing_open(call: Callable[[], T], default: T) -> T:
+    """``call()``, or ``default`` while the counter's storage is unreachable (logged once per period)."""
+    if _down.paused("limits"):
+        return default
+    try:
+        return call()
     except (StorageError, RedisError, OSError) as error:
         if _down.pause("limits", RETRY_SECONDS):  # one line per period, not one per request
             logger.warning("rate limits unreachable, letting requests through for %ss: %r", RETRY_SECONDS, error)
-        return None
-    return max(1, math.ceil(reset - time.time()))
+        return default
 
 
 def too_many(request: HttpRequest, seconds: int) -> HttpResponse:

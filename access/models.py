@@ -34,3 +34,20 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class UsedProof(models.Model):
+    """A proof of work (or a fallback answer) that was accepted once: the same one again is refused (a replay).
+
+    Kept until the challenge it solved has expired anyway (``access.tasks.proofs_forget``).
+    """
+
+    signature = models.CharField(max_length=128, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("used proof of work")
+        verbose_name_plural = _("used proofs of work")
+
+    def __str__(self) -> str:
+        return self.signature[:12]

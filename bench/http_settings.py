@@ -1,9 +1,17 @@
-"""The shipped settings with bench/http_urls.py as the URLconf: the floor view for bench/http.py, nothing else."""
+"""The shipped settings with bench/http_urls.py as the URLconf (the floor view for bench/http.py), and the defences
+out of the way unless BENCH_DEFENCES=1."""
 
-from buergerservice.settings import *  # noqa: F403 - the server as shipped, one setting changed
+import os
+
+from buergerservice.settings import *  # noqa: F403 - the server as shipped
 
 ROOT_URLCONF = "bench.http_urls"
 
-# The bench's clients all come from 127.0.0.1, so the citizens' budgets would answer it 429 within a
-# second: the limits are counted in Redis as shipped (their cost is measured), with budgets it never reaches.
-RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "100000000/minute")  # noqa: F405
+
+# bench/http.py measures the server's speed, not the defences: its clients all come from 127.0.0.1 (the
+# citizens' budgets would answer 429 within a second) and its POSTs bring no proof of work. The limits are
+# still counted in Redis as shipped (their cost is measured), with budgets never reached. bench/bots.py sets
+# BENCH_DEFENCES=1 for its "after" phase: then the shipped defences stand.
+if os.environ.get("BENCH_DEFENCES") != "1":
+    RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "100000000/minute")  # noqa: F405
+    PROOF_OF_WORK = False

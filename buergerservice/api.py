@@ -6,7 +6,12 @@ from one above it. The public part: the catalogue, free times, holds and appoint
 
 Thin like the views: the schemas parse, booking.services writes,
 booking.selectors reads. No cookies and no login, so no CSRF: a hold's token
-and an appointment's manage token are the only keys. The exception is the
+and an appointment's manage token are the only keys. Every request spends a
+budget of its address (429 with Retry-After beyond it) or, with
+``Authorization: Bearer <key>``, of an integrator's API key (access.limits);
+placing a hold, or booking without one, needs a proof of work (header
+``Altcha``, a solved ``GET /challenge``; 403 without) unless a key is sent
+(access.proof). The exception is the
 staff API under /api/v1/staff/ (desk/api.py): it takes the signed-in staff
 session and, on unsafe methods, its CSRF token.
 
@@ -34,6 +39,7 @@ from django.utils import translation
 from ninja import NinjaAPI, Swagger
 from ninja.operation import Operation
 
+from access.api import router as proof_router
 from booking.api.endpoints import router
 from booking.api.errors import install_error_handlers
 from buergerservice.openapi import declare_common_answers
@@ -88,5 +94,6 @@ def _in_request_language(run: Callable[..., HttpResponse]) -> Callable[..., Http
 api.add_decorator(_in_request_language, mode="view")
 install_error_handlers(api)
 api.add_router("", router)
+api.add_router("", proof_router)  # /challenge
 api.add_router("/staff/", staff_router)
 api.add_router("", status_router)  # /offices/status, /offices/{slug}/status

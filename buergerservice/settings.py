@@ -192,8 +192,22 @@ BOOKING_HOLD_EXTENSIONS = env_int("BOOKING_HOLD_EXTENSIONS", 10, minimum=0)  # W
 BOOKING_HOLDS_PER_ADDRESS = env_int("BOOKING_HOLDS_PER_ADDRESS", 4, minimum=1)
 BOOKING_HOLD_TOTAL_MINUTES = env_int("BOOKING_HOLD_TOTAL_MINUTES", 60, minimum=1)
 BOOKING_HOLD_COOLDOWN_MINUTES = env_int("BOOKING_HOLD_COOLDOWN_MINUTES", 5, minimum=0)
+# Against trading: a time a citizen cancels comes back to the open calendar this long after (ZMS: 30).
+BOOKING_CANCEL_PAUSE_MINUTES = env_int("BOOKING_CANCEL_PAUSE_MINUTES", 30, minimum=0)
 BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)  # per person (access/identity.py)
 BOOKING_LIMIT_BY_PHONE = env_bool("BOOKING_LIMIT_BY_PHONE", False)  # the same limit per phone number too
+
+# Proof of work (ALTCHA, access/proof.py) before a citizen's hold, and an API booking without a hold: about
+# COUNTER PBKDF2 derivations of COST iterations each (about a second in a phone's browser), doubling with every
+# challenge beyond FREE an address fetched in ten minutes, at most 2**MAX_LEVEL times. Without JavaScript: a
+# question, at most PROOF_QUESTIONS_PER_HOUR per address. API keys need none.
+PROOF_OF_WORK = env_bool("PROOF_OF_WORK", True)
+PROOF_OF_WORK_COST = env_int("PROOF_OF_WORK_COST", 1000, minimum=1)
+PROOF_OF_WORK_COUNTER = env_int("PROOF_OF_WORK_COUNTER", 1000, minimum=2)
+PROOF_OF_WORK_FREE = env_int("PROOF_OF_WORK_FREE", 3, minimum=1)
+PROOF_OF_WORK_MAX_LEVEL = env_int("PROOF_OF_WORK_MAX_LEVEL", 6, minimum=0, maximum=16)
+PROOF_OF_WORK_MINUTES = env_int("PROOF_OF_WORK_MINUTES", 10, minimum=1)
+PROOF_QUESTIONS_PER_HOUR = env_int("PROOF_QUESTIONS_PER_HOUR", 5, minimum=1)
 
 # Request budgets per client address (an API key gets its own, budget_scale times these), counted in
 # Redis by every web instance; over budget: 429 with Retry-After (access/limits.py). Generous enough for
@@ -331,6 +345,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.plan_reminders",  # its old name; the task is booking.tasks.plan_reminders
         "schedule": crontab(minute=5),
     },
+    # Forgets the proofs of work whose challenges expired (they cannot be replayed anyway).
+    "forget-used-proofs": {
+        "task": "access.tasks.forget_used_proofs",
+        "schedule": crontab(minute=35),
+    },
     # Rebuilds every office's grid for its horizon before the morning release.
     "refresh-all-capacity": {
         "task": "desk.tasks.capacity_rebuild_all",
@@ -390,6 +409,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    # The proof-of-work widget's build without bundled workers (access/proof.py): its worker is served by us too.
+    ("vendor/altcha/external", BASE_DIR / "node_modules" / "altcha" / "dist" / "external"),
+    ("vendor/altcha/workers", BASE_DIR / "node_modules" / "altcha" / "dist" / "workers"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -39,3 +39,7 @@ if "pool" in DATABASES["default"].get("OPTIONS", {}) and not os.environ.get("DAT
 # The suite's clients all come from one address: budgets no test reaches by accident
 # (tests/access/test_rate_limits.py sets the real ones where they are tested).
 RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "100000/minute")  # noqa: F405
+# The suite's holds come without a proof of work; tests/access/test_proof.py and the browser test switch it on.
+PROOF_OF_WORK = False
+# Most tests cancel and book the freed time again at once; tests/booking/test_cancel_pause.py tests the pause.
+BOOKING_CANCEL_PAUSE_MINUTES = 0

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -18,6 +19,8 @@ from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
 
 from access.limits import limited
+from access.proof import HEADER as PROOF_HEADER
+from access.proof import proof_needed, solution_spend
 from booking.api.errors import taken
 from booking.api.schemas import (
     AppointmentIn,
@@ -294,9 +297,25 @@ def _taking(attempt: Callable[[], T], *, now: datetime.datetime) -> T:
     return attempt()
 
 
+def _proof_missing(request: HttpRequest, *, now: datetime.datetime) -> Status[Any] | None:
+    """403 unless the request brings a fresh proof of work (header ``Altcha``) or an API key (``access.proof``)."""
+    if not proof_needed(request) or solution_spend(request.headers.get(PROOF_HEADER, ""), now=now):
+        return None
+    return Status(
+        403,
+        {
+            "detail": _(
+                "A proof of work is needed: solve a challenge from %(url)s and send the solution in the header "
+                "“Altcha”."
+            )
+            % {"url": reverse("api-v1:read_challenge")}
+        },
+    )
+
+
 @router.post(
     "/holds",
-    response={201: HoldOut, 409: TakenOut, 422: InvalidOut},
+    response={201: HoldOut, 403: ConflictOut, 409: TakenOut, 422: InvalidOut},
     tags=["holds"],
     summary="Keep a time for a few minutes while the citizen types",
 )
@@ -304,6 +323,9 @@ def _taking(attempt: Callable[[], T], *, now: datetime.datetime) -> T:
 def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
     now = timezone.now()
     office, needs = _office_and_needs(payload.office, payload.services, now=now)
+    missing = _proof_missing(request, now=now)
+    if missing is not None:
+        return missing
     try:
         holder = holder_of(request, browser=False)
         hold = _taking(
@@ -342,7 +364,7 @@ def delete_hold(request: HttpRequest, token: str) -> Status[None]:
 
 @router.post(
     "/appointments",
-    response={200: AppointmentOut, 201: AppointmentOut, 409: TakenOut, 422: InvalidOut},
+    response={200: AppointmentOut, 201: AppointmentOut, 403: ConflictOut, 409: TakenOut, 422: InvalidOut},
     tags=["appointments"],
     summary="Book an appointment",
 )
@@ -353,6 +375,10 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
     200 with the existing one when the same ``hold`` was booked before (a repeated request books nothing)."""
     now = timezone.now()
     office, needs = _office_and_needs(payload.office, payload.services, now=now)
+    if not payload.hold:  # a hold was paid for when it was placed
+        missing = _proof_missing(request, now=now)
+        if missing is not None:
+            return missing
     contact = Contact(
         name=payload.name,
         email=payload.email,

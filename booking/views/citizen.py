@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.limits import limited
+from access.proof import proof_given, proof_needed, question_create, widget_settings
 from booking.availability import (
     nearest_free_starts,
     office_free_starts_until,
@@ -293,6 +294,7 @@ def _times_context(*, office: Office, chosen: list[Need], minutes: int, picker: 
         "action": reverse("booking:hold", args=[office.slug]),
         "page_url": reverse("booking:times", args=[office.slug]),
         "query": {"services": services},
+        "proof": widget_settings() if settings.PROOF_OF_WORK else None,
     }
 
 
@@ -380,12 +382,20 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, form.errors["start"][0])
         return _times_page(request, office=office, chosen=chosen, status=422)
     start = form.cleaned_data["start"]
+    now = timezone.now()
+    if proof_needed(request) and not proof_given(request, now=now):
+        # No JavaScript (no solution), or a solution or answer that is wrong, expired or used: the question.
+        attempted = any(request.POST.get(name) for name in ("altcha", "proof_answer"))
+        context = {"office": office, "chosen": chosen, "services": needs_param(chosen), "start": start}
+        context |= {"question": question_create(now=now), "action": reverse("booking:hold", args=[office.slug])}
+        context["wrong"] = attempted
+        return render(request, "booking/proof.html", context, status=422 if attempted else 200)
     try:
         held = hold_place(
             office=office,
             start=start,
             needs=chosen,
-            now=timezone.now(),
+            now=now,
             replacing=_session_hold(request),
             holder=holder_of(request, browser=True),
         )
