@@ -476,10 +476,14 @@ class CancelledBy:
 def appointment_cancel(
     *, appointment: Appointment, now: datetime.datetime, by: str = CancelledBy.CITIZEN, reason: str = ""
 ) -> Appointment:
-    """Cancel before the start (or, for one to rebook, at any time); the units are free for the next citizen at once.
+    """Cancel before the start (or, for one to rebook, at any time).
 
-    The citizen is told in the same transaction (through the outbox), with
-    ``reason`` when the office cancels.
+    A citizen's cancellation gives the units back to the open calendar only
+    after ``BOOKING_CANCEL_PAUSE_MINUTES`` (against trading: a seller cannot
+    cancel at the moment a buyer is ready to book): until then a hold with no
+    holder keeps them, released by the expiry as any hold. The office's
+    cancellations free them at once. The citizen is told in the same
+    transaction (through the outbox), with ``reason`` when the office cancels.
     """
     _check_change(appointment=appointment, change=Change.CANCEL, now=now)
     holds_units = appointment.status == Appointment.Status.BOOKED
@@ -487,7 +491,18 @@ def appointment_cancel(
         slots_lock([(appointment.office_id, appointment.start, appointment.end)])
     # Under the slots' locks, before giving anything back: a second click finds it cancelled and changes nothing.
     locked = _lock_unchanged(appointment)
-    if holds_units:
+    pause = settings.BOOKING_CANCEL_PAUSE_MINUTES if by == CancelledBy.CITIZEN else 0
+    if holds_units and pause and locked.end > now:
+        # The units pass from the appointment to the pause's hold: the slots' counts do not change.
+        Hold.objects.create(
+            office=locked.office,
+            start=locked.start,
+            end=locked.end,
+            channel=locked.channel,
+            needs=_needs_json(appointment_needs(locked)),
+            expires_at=min(now + datetime.timedelta(minutes=pause), locked.start),
+        )
+    elif holds_units:
         slots_release(office=locked.office, start=locked.start, end=locked.end, channel=locked.channel)
     locked.status = Appointment.Status.CANCELLED
     locked.cancelled_at = now
