@@ -89,15 +89,17 @@ def identity(request: HttpRequest) -> tuple[str, int] | None:
         return None
     if api_key is not None:
         return f"key:{api_key.prefix}", api_key.budget_scale
-    return f"addr:{address_counted(client_address(request) or '')}", 1
+    counted_as = address_counted(client_address(request) or "") or address_counted(request.META.get("REMOTE_ADDR", ""))
+    return f"addr:{counted_as or 'unknown'}", 1
 
 
-def address_counted(address: str) -> str:
-    """The address as it is counted: IPv4 as it is, IPv6 as its /64 network."""
+def address_counted(address: str) -> str | None:
+    """The address as it is counted: IPv4 as it is, IPv6 as its /64 network; None for what is no address (a
+    forwarded entry a client made up, or one with a port): then the connection's address counts."""
     try:
-        parsed = ipaddress.ip_address(address)
+        parsed = ipaddress.ip_address(address.strip())
     except ValueError:
-        return address
+        return None
     if parsed.version == 6:  # noqa: PLR2004 - the protocol's version
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
@@ -181,8 +183,10 @@ def limited(bucket: str) -> Callable[[Callable[..., HttpResponse]], Callable[...
         def counted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if (request.method in READING) == reads:
                 who = identity(request)
-                if who is None:
-                    return unknown_key(request)
+                if who is None:  # a wrong key spends its address's budget, so guessing keys is no free lunch
+                    address = address_counted(request.META.get("REMOTE_ADDR", "")) or "unknown"
+                    seconds = wait_seconds(bucket, f"addr:{address}")
+                    return too_many(request, seconds) if seconds is not None else unknown_key(request)
                 seconds = wait_seconds(bucket, who[0], scale=who[1])
                 if seconds is not None:
                     _refusals.add(bucket)

@@ -44,10 +44,14 @@ class UsedProof(models.Model):
 
     signature = models.CharField(max_length=128, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
+    # For the answers to the no-JavaScript question, counted per address and hour (access.proof.question_spend).
+    who = models.CharField(max_length=100, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("used proof of work")
         verbose_name_plural = _("used proofs of work")
+        indexes = [models.Index(fields=["who", "used_at"])]
 
     def __str__(self) -> str:
         return self.signature[:12]

@@ -26,6 +26,7 @@ import datetime
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from limits import RateLimitItemPerHour, RateLimitItemPerMinute
+from limits import RateLimitItemPerMinute
 
 from access.keys import api_key_of
 from access.limits import counted, identity
@@ -53,7 +54,6 @@ QUESTION_FIELDS = ("proof_token", "proof_answer")
 MAX_PAYLOAD = 4000  # a solution is some 700 characters; anything far longer is not one
 # Counters whose amounts never refuse: only their windows are used.
 _CHALLENGES_WINDOW = RateLimitItemPerMinute(10**9, 10)
-_QUESTIONS_WINDOW = RateLimitItemPerHour(10**9)
 
 
 def _secret(purpose: str) -> str:
@@ -78,7 +78,7 @@ def challenge_create(request: HttpRequest, *, now: datetime.datetime) -> dict:
     """A new signed challenge for this client, as the widget and ``altcha.Challenge.from_dict`` read it."""
     level = challenge_level(counted("challenge", _who(request), per=_CHALLENGES_WINDOW))
     top = settings.PROOF_OF_WORK_COUNTER << level
-    counter = top // 2 + secrets.randbelow(top - top // 2)  # the client tries 0, 1, 2 … until this one
+    counter = secrets.randbelow(top)  # the client tries 0, 1, 2 … until this one: no better place to start
     challenge = create_challenge(
         ALGORITHM,
         settings.PROOF_OF_WORK_COST,
@@ -95,9 +95,10 @@ def solution_spend(payload: str, *, now: datetime.datetime) -> bool:
     if not payload or len(payload) > MAX_PAYLOAD:
         return False
     try:
-        result = verify_solution(payload, _secret("challenge"), hmac_key_secret=_secret("key"))
-        parameters = Payload.from_base64(payload).challenge
-    except (ValueError, KeyError, TypeError, AttributeError):  # not base64, not JSON, not a solution's shape
+        parsed = Payload.from_base64(payload)
+        result = verify_solution(parsed, _secret("challenge"), hmac_key_secret=_secret("key"))
+        parameters = parsed.challenge
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # not base64, JSON, a solution
         return False
     if not result.verified or parameters.parameters.expires_at is None:
         return False
@@ -107,13 +108,20 @@ def solution_spend(payload: str, *, now: datetime.datetime) -> bool:
     return _spend(f"pow:{parameters.signature}", expires_at=expires_at)
 
 
-def _spend(signature: str, *, expires_at: datetime.datetime) -> bool:
-    """Record a proof as used; False if it was used before. One statement, safe from two requests at once."""
+def _spend(
+    signature: str, *, expires_at: datetime.datetime, who: str = "", now: datetime.datetime | None = None
+) -> bool:
+    """Record a proof as used; False if it was used before. One statement, safe from two requests at once.
+
+    ``who`` and ``now`` are kept for the answers to the question, which are counted per address.
+    """
     table = connection.ops.quote_name(UsedProof._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (signature, expires_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",  # noqa: S608 - our table's name
-            [signature[:128], connection.ops.adapt_datetimefield_value(expires_at)],
+            f"INSERT INTO {table} (signature, expires_at, who, used_at) VALUES (%s, %s, %s, %s) "  # noqa: S608 - our table
+            "ON CONFLICT DO NOTHING",
+            [signature[:128], adapt(expires_at), who[:100], adapt(now) if now is not None else None],
         )
         return cursor.rowcount == 1
 
@@ -158,13 +166,17 @@ def question_spend(request: HttpRequest, *, token: str, answer: str, now: dateti
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return False
     answer = answer.strip()
-    if expires <= now.timestamp() or not answer.isdigit() or len(answer) > 3:  # noqa: PLR2004 - a sum below 20
+    if expires <= now.timestamp() or not re.fullmatch(r"[0-9]{1,2}", answer):  # a sum below 20, in ASCII digits
         return False
     if not hmac.compare_digest(mac, _answer_mac(nonce, int(answer))):
         return False
-    if counted("question", _who(request), per=_QUESTIONS_WINDOW) > settings.PROOF_QUESTIONS_PER_HOUR:
+    # Counted in the database, not in Redis: while Redis is down this path must not become free for scripts.
+    who = _who(request)
+    hour_ago = now - datetime.timedelta(hours=1)
+    if UsedProof.objects.filter(who=who, used_at__gt=hour_ago).count() >= settings.PROOF_QUESTIONS_PER_HOUR:
         return False
-    return _spend(f"question:{nonce}", expires_at=datetime.datetime.fromtimestamp(expires, tz=datetime.UTC))
+    # Kept an hour (not only until the question's expiry): the count above needs it.
+    return _spend(f"question:{nonce}", expires_at=now + datetime.timedelta(hours=1), who=who, now=now)
 
 
 def proof_given(request: HttpRequest, *, now: datetime.datetime) -> bool:
@@ -183,7 +195,7 @@ def widget_settings() -> dict:
         "strings": {
             "label": _("Check that I am not a script"),
             "verifying": _("Checking … this takes a second or two."),
-            "verified": _("Checked. Choose your time."),
+            "verified": _("Checked."),
             "verify": _("Check"),
             "waitAlert": _("Checking … please wait."),
             "loading": _("Loading …"),

@@ -207,6 +207,8 @@ PROOF_OF_WORK_COUNTER = env_int("PROOF_OF_WORK_COUNTER", 1000, minimum=2)
 PROOF_OF_WORK_FREE = env_int("PROOF_OF_WORK_FREE", 3, minimum=1)
 PROOF_OF_WORK_MAX_LEVEL = env_int("PROOF_OF_WORK_MAX_LEVEL", 6, minimum=0, maximum=16)
 PROOF_OF_WORK_MINUTES = env_int("PROOF_OF_WORK_MINUTES", 10, minimum=1)
+if PROOF_OF_WORK_COUNTER << PROOF_OF_WORK_MAX_LEVEL > 2**32:  # ALTCHA's counter is an unsigned 32-bit number
+    raise ImproperlyConfigured("PROOF_OF_WORK_COUNTER * 2**PROOF_OF_WORK_MAX_LEVEL must not exceed 2**32.")
 PROOF_QUESTIONS_PER_HOUR = env_int("PROOF_QUESTIONS_PER_HOUR", 5, minimum=1)
 
 # Request budgets per client address (an API key gets its own, budget_scale times these), counted in

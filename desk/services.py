@@ -222,7 +222,9 @@ def desk_move(
     reason = _reason(reason)
     before = snapshot(appointment)
     from_office = appointment.office
-    moved = appointment_move(appointment=appointment, start=start, now=now, office=office, reason=reason)
+    moved = appointment_move(
+        appointment=appointment, start=start, now=now, office=office, reason=reason, by=CancelledBy.OFFICE
+    )
     audit_record(
         appointment=moved, by=by, action=Action.MOVE, before=before, now=now, reason=reason, office=from_office
     )

@@ -50,6 +50,7 @@ from booking.services.appointments import (
     Contact,
     appointment_book,
     appointment_cancel,
+    appointment_from_hold,
     appointment_move,
     hold_extend,
     hold_place,
@@ -375,7 +376,9 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
     200 with the existing one when the same ``hold`` was booked before (a repeated request books nothing)."""
     now = timezone.now()
     office, needs = _office_and_needs(payload.office, payload.services, now=now)
-    if not payload.hold:  # a hold was paid for when it was placed
+    # A hold was paid for when it was placed (or became an appointment already); any other token is no hold.
+    paid = payload.hold and (hold_by_token(payload.hold) is not None or appointment_from_hold(payload.hold) is not None)
+    if not paid:
         missing = _proof_missing(request, now=now)
         if missing is not None:
             return missing
@@ -418,7 +421,7 @@ def read_appointment(request: HttpRequest, token: str) -> Appointment:
     "/appointments/{token}",
     response={200: AppointmentOut, 404: ConflictOut, 409: ConflictOut},
     tags=["appointments"],
-    summary="Cancel an appointment; its time is free again at once",
+    summary="Cancel an appointment; its time returns to the open calendar after a pause",
 )
 @decorate_view(limited("cancel"))
 def cancel_appointment(request: HttpRequest, token: str) -> Appointment:

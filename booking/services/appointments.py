@@ -7,6 +7,7 @@ appointments, their messages.
 
 import datetime
 import logging
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,8 +25,9 @@ from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
 from booking.services.locks import address_lock, slots_lock
-from booking.services.slots import released_until, slots_release, slots_take
+from booking.services.slots import released_until, slots_keep, slots_release, slots_take
 from buergerservice import versions
+from buergerservice.celery import after_commit
 from offices.models import Office
 from offices.validators import minutes_of
 
@@ -142,10 +144,23 @@ class Holder:
     session: str = ""
 
 
-def _cooldown_cache_key(*, address: str, session: str, office_id: int, start: datetime.datetime) -> str:
-    """Where a given-back time is remembered for its holder: by session where there is one, else by address."""
-    who = f"session:{session}" if session else address
-    return f"hold-cooldown:{who}:{office_id}:{start.astimezone(datetime.UTC):%Y%m%d%H%M}"
+def _cooldown_keys(*, address: str, session: str, office_id: int, start: datetime.datetime) -> list[str]:
+    """Where a given-back time is remembered for its holder: by its session and by its address (a script that
+    drops its cookie is still the same address). An integrator's key has none: its callers are many people."""
+    at = f"{office_id}:{start.astimezone(datetime.UTC):%Y%m%d%H%M}"
+    whos = [f"session:{session}"] if session else []
+    if not address.startswith("key:"):
+        whos.append(address)
+    return [f"hold-cooldown:{who}:{at}" for who in whos]
+
+
+def _given_back_later(hold: Hold) -> None:
+    """After the transaction that gave ``hold`` back commits: its holder waits before taking the time again."""
+    if not hold.holder or not settings.BOOKING_HOLD_COOLDOWN_MINUTES:
+        return
+    keys = _cooldown_keys(address=hold.holder, session=hold.session, office_id=hold.office_id, start=hold.start)
+    timeout = settings.BOOKING_HOLD_COOLDOWN_MINUTES * 60
+    after_commit(cache.set_many, dict.fromkeys(keys, 1), timeout)
 
 
 def _check_holder(
@@ -153,7 +168,9 @@ def _check_holder(
 ) -> None:
     """The caps, under the holder's lock (two holds from one address at once are counted one after the other)."""
     address_lock(holder.address)
-    if cache.get(_cooldown_cache_key(address=holder.address, session=holder.session, office_id=office.pk, start=start)):
+    keys = _cooldown_keys(address=holder.address, session=holder.session, office_id=office.pk, start=start)
+    expired_same = replacing is not None and replacing.expires_at <= now and replacing.start == start
+    if expired_same or (keys and cache.get_many(keys)):  # an expired hold of this very time was given back too
         raise BookingError(
             _(
                 "You gave this time back a moment ago. So that others get a chance, you can choose it again "
@@ -204,21 +221,33 @@ def hold_place(  # noqa: PLR0913 - keyword-only, each one named
     end = start + datetime.timedelta(minutes=minutes)
     if holder is not None:
         _check_holder(holder=holder, office=office, start=start, now=now, replacing=replacing)
+    # The same time chosen again (a second click, other services): the new hold keeps the old one's clock, so
+    # choosing again never renews a hold beyond its extensions and total time.
+    same = None
+    if replacing is not None and (replacing.office_id, replacing.start) == (office.pk, start):
+        same = replacing if replacing.expires_at > now else None
     if replacing is not None:
         # Both ranges' slots before the old hold's row: the lock order. Without one, slots_take's lock is the first.
         slots_lock([(office.pk, start, end), (replacing.office_id, replacing.start, replacing.end)])
-        _hold_delete_and_release(replacing)
+        _hold_delete_and_release(replacing, given_back=same is None)
     slots_take(office=office, start=start, end=end, channel=channel, now=now)
-    return Hold.objects.create(
+    hold = Hold.objects.create(
         office=office,
         start=start,
         end=end,
         channel=channel,
         needs=_needs_json(needs),
-        expires_at=now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        expires_at=same.expires_at
+        if same is not None
+        else now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        extensions=same.extensions if same is not None else 0,
         holder=holder.address if holder is not None else "",
         session=holder.session if holder is not None else "",
     )
+    if same is not None:
+        Hold.objects.filter(pk=hold.pk).update(created_at=same.created_at)  # auto_now_add: set after the insert
+        hold.created_at = same.created_at
+    return hold
 
 
 def hold_extend(*, hold: Hold, now: datetime.datetime) -> Hold:
@@ -248,17 +277,14 @@ def hold_release(*, hold: Hold) -> bool:
     return _hold_delete_and_release(hold)
 
 
-def _hold_delete_and_release(hold: Hold, **still: object) -> bool:
+def _hold_delete_and_release(hold: Hold, *, given_back: bool = True, **still: object) -> bool:
     """With the hold's slots locked: delete the hold (if it still matches ``still``) and give its units back."""
     # Deleting is the claim: of a release, an expiry and a confirmation of the same hold, one finds the row.
     deleted, _detail = Hold.objects.filter(pk=hold.pk, **still).delete()
     if deleted:
         slots_release(office=hold.office, start=hold.start, end=hold.end, channel=hold.channel)
-        if hold.holder:  # given back, not booked: the same holder waits before taking it again
-            given_back = _cooldown_cache_key(
-                address=hold.holder, session=hold.session, office_id=hold.office_id, start=hold.start
-            )
-            cache.set(given_back, 1, timeout=settings.BOOKING_HOLD_COOLDOWN_MINUTES * 60)
+        if given_back:  # given back, not booked: the same holder waits before taking it again
+            _given_back_later(hold)
     return bool(deleted)
 
 
@@ -491,18 +517,12 @@ def appointment_cancel(
         slots_lock([(appointment.office_id, appointment.start, appointment.end)])
     # Under the slots' locks, before giving anything back: a second click finds it cancelled and changes nothing.
     locked = _lock_unchanged(appointment)
-    pause = settings.BOOKING_CANCEL_PAUSE_MINUTES if by == CancelledBy.CITIZEN else 0
-    if holds_units and pause and locked.end > now:
-        # The units pass from the appointment to the pause's hold: the slots' counts do not change.
-        Hold.objects.create(
-            office=locked.office,
-            start=locked.start,
-            end=locked.end,
-            channel=locked.channel,
-            needs=_needs_json(appointment_needs(locked)),
-            expires_at=min(now + datetime.timedelta(minutes=pause), locked.start),
-        )
-    elif holds_units:
+    paused = (
+        by == CancelledBy.CITIZEN
+        and holds_units
+        and _pause_hold(appointment=locked, start=locked.start, end=locked.end, now=now)
+    )
+    if holds_units and not paused:
         slots_release(office=locked.office, start=locked.start, end=locked.end, channel=locked.channel)
     locked.status = Appointment.Status.CANCELLED
     locked.cancelled_at = now
@@ -510,6 +530,28 @@ def appointment_cancel(
     kind = MessageKind.CANCELLED_BY_OFFICE if by == CancelledBy.OFFICE else MessageKind.CANCELLED_BY_CITIZEN
     appointment_messages_record(appointment=locked, kind=kind, now=now, reason=reason)
     return locked
+
+
+def _pause_hold(
+    *, appointment: Appointment, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> bool:
+    """With the range's slots locked: hand the units of ``start``..``end`` to a hold of nobody's for
+    ``BOOKING_CANCEL_PAUSE_MINUTES`` and up to a third more at random (against trading: a seller cannot give a
+    time back at the moment a buyer is ready, and a buyer's script cannot wait for the exact second), at most
+    until the start; released by the expiry as any hold. False (nothing done) without a pause or once begun.
+    The slots' counts do not change: the caller has not given the units back (or takes them back first)."""
+    pause = settings.BOOKING_CANCEL_PAUSE_MINUTES * 60
+    if not pause or appointment.start <= now:
+        return False
+    Hold.objects.create(
+        office=appointment.office,
+        start=start,
+        end=end,
+        channel=appointment.channel,
+        needs=_needs_json(appointment_needs(appointment)),
+        expires_at=min(now + datetime.timedelta(seconds=pause + secrets.randbelow(pause // 3 + 1)), appointment.start),
+    )
+    return True
 
 
 class Change:
@@ -562,6 +604,7 @@ def appointment_move(
     hold_token: str | None = None,
     office: Office | None = None,
     reason: str = "",
+    by: str = CancelledBy.CITIZEN,
 ) -> Appointment:
     """Move to another start, for the same needs; all or nothing.
 
@@ -597,12 +640,26 @@ def appointment_move(
     claimed = _hold_claim(hold)
     # Under the slots' locks, before any unit changes: a stale copy (a second click) changes nothing.
     locked = _lock_unchanged(appointment)
+    # The old time returns to the open calendar after the pause, as a cancelled one does: moving away is no way
+    # round it. The office's moves (rebooking) give it back at once.
+    pausing = by == CancelledBy.CITIZEN
     if claimed:
-        if old:
+        if old and not (pausing and _pause_hold(appointment=locked, start=old[0], end=old[1], now=now)):
             slots_release(office=office, start=old[0], end=old[1], channel=appointment.channel)
     else:
         check_start(office=office, start=start, now=now, channel=appointment.channel)
         slots_take(office=office, start=start, end=end, channel=appointment.channel, now=now, replacing=old)
+        # What the new time does not overlap was given back just now: taken back for the pause's hold.
+        freed = None
+        if old:
+            freed = (old[0], min(old[1], start)) if start > old[0] else (max(old[0], end), old[1])
+        if (
+            pausing
+            and freed
+            and freed[0] < freed[1]
+            and _pause_hold(appointment=locked, start=freed[0], end=freed[1], now=now)
+        ):
+            slots_keep(office=office, start=freed[0], end=freed[1], channel=appointment.channel)
     locked.start, locked.end = start, end
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1

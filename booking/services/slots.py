@@ -351,3 +351,12 @@ def slots_release(*, office: Office, start: datetime.datetime, end: datetime.dat
             "releasing %s..%s at office %s found %s slots without a unit", start, end, office.pk, len(locked) - released
         )
     return released
+
+
+def slots_keep(*, office: Office, start: datetime.datetime, end: datetime.datetime, channel: str) -> None:
+    """Take back, without a condition, the unit just given back in every slot from start to end, in the same
+    transaction and under the same locks: for a range whose units pass from an appointment to a hold (a move's
+    old time kept for the pause against trading). Never for units that were not given back just before."""
+    counter = _counter(channel)
+    Slot.objects.filter(office=office).filter(in_range(start, end)).update(**{counter: F(counter) + 1})
+    versions.grid_changed(office.slug)

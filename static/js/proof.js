@@ -1,7 +1,9 @@
 // The proof of work before a time is held (access/proof.py): ALTCHA's widget from our own static files.
-// Registers its PBKDF2 worker from our server (the CSP allows no blob: workers), gives it the page's texts,
-// starts the check when the page loads, and holds a time's form back until the check is done. Without
-// JavaScript the forms are sent without a solution and the server asks a small question instead.
+// Registers its PBKDF2 worker from our server (the CSP allows no blob: workers) and gives it the page's texts.
+// The check runs when a time is chosen (or the widget's box is ticked): a citizen who only looks through days
+// fetches no challenge, so the work, which rises with the challenges an address fetched, stays at its least.
+// The chosen time's form waits for the check and is sent when it is done. Without JavaScript the forms are
+// sent without a solution and the server asks a small question instead.
 const script = document.getElementById("proof-script");
 const config = JSON.parse(document.getElementById("proof-config").textContent);
 const widget = document.querySelector("#proof altcha-widget");
@@ -39,4 +41,3 @@ forms.forEach((form) => {
 });
 
 widget.configure({ language: config.language });
-widget.verify();

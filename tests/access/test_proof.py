@@ -1,10 +1,12 @@
 """Proof of work before a hold (ALTCHA): required, used once, rising in cost; a question without JavaScript."""
 
+import base64
 import datetime
 import json
 import re
 import secrets
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -13,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from access import limits
+from access import limits, proof
 from access.keys import api_key_create
 from access.models import UsedProof
 from access.proof import proofs_forget
@@ -121,7 +123,9 @@ def test_a_solved_challenge_places_a_hold_once(office):
     assert Hold.objects.count() == 1
 
 
-@pytest.mark.parametrize("proof", ["", "garbage", "e30=", "x" * 5000])
+@pytest.mark.parametrize(
+    "proof", ["", "garbage", "e30=", "x" * 5000, base64.b64encode(b"[" * 2900).decode(), "\u00b2\u00b3"]
+)
 def test_what_is_not_a_solution_is_refused(office, proof):
     assert api_hold(citizen(), "09:00", proof)[0] == 403
 
@@ -146,13 +150,19 @@ def test_an_expired_solution_is_refused(office, frozen):
     assert api_hold(client, "09:00", proof)[0] == 403
 
 
-def test_the_work_doubles_with_every_challenge_beyond_the_free_ones_up_to_the_cap(office):
+def test_the_work_doubles_with_every_challenge_beyond_the_free_ones_up_to_the_cap(office, monkeypatch):
+    costliest = SimpleNamespace(randbelow=lambda top: top - 1, token_urlsafe=secrets.token_urlsafe)
+    monkeypatch.setattr(proof, "secrets", costliest)  # each challenge's costliest counter
     client = citizen()
     counters = [solved(client)[1] for _ in range(6)]
-    tops = [COUNTER, COUNTER, COUNTER, COUNTER * 2, COUNTER * 4, COUNTER * 4]  # free 3, then x2, x4, capped
-    for counter, top in zip(counters, tops, strict=True):
-        assert top // 2 <= counter < top, (counters, tops)
-    assert solved(citizen())[1] < COUNTER  # another address starts cheap
+    assert counters == [COUNTER - 1] * 3 + [COUNTER * 2 - 1, COUNTER * 4 - 1, COUNTER * 4 - 1]  # free 3, x2, x4, capped
+    assert solved(citizen())[1] == COUNTER - 1  # another address starts cheap
+
+
+def test_the_counter_to_find_is_anywhere_below_the_top(office):
+    client = citizen()
+    counters = [solved(client)[1] for _ in range(3)]
+    assert all(0 <= counter < COUNTER for counter in counters)
 
 
 def test_a_booking_without_a_hold_needs_a_proof_and_one_with_a_paid_hold_does_not(office):
@@ -268,3 +278,29 @@ def test_a_stale_widget_solution_falls_back_to_the_question(office):
     again = web_hold(client, "09:15", altcha=proof)
     assert again.status_code == 422
     assert "How much is" in again.content.decode()
+
+
+@pytest.mark.parametrize("answer", ["\u00b2", "\u2460", "1" * 5000, "-3", "4.0", ""])
+def test_an_answer_that_is_no_small_number_is_refused_not_an_error(office, answer):
+    client = citizen()
+    token, _answer = question_of(web_hold(client, "09:00"))
+    response = web_hold(client, "09:00", proof_token=token, proof_answer=answer)
+    assert response.status_code == (200 if answer == "" else 422)  # nothing typed: simply asked again
+    assert "How much is" in response.content.decode()
+    assert not Hold.objects.exists()
+
+
+def test_the_question_s_limit_holds_while_redis_is_unreachable(office):
+    client = citizen()
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        statuses = []
+        for hhmm in ("09:00", "09:15", "09:30"):
+            token, answer = question_of(web_hold(client, hhmm))
+            statuses.append(web_hold(client, hhmm, proof_token=token, proof_answer=str(answer)).status_code)
+        limits._limiter = None
+    assert statuses == [302, 302, 422]
+
+
+def test_the_question_page_names_the_day_and_time(office):
+    page = web_hold(citizen(), "09:00").content.decode()
+    assert "Before we keep Monday, 23 November 2026, 09:00 at" in page

@@ -213,7 +213,22 @@ def test_addresses_are_counted_ipv4_as_they_are_and_ipv6_by_network():
     assert limits.address_counted("203.0.113.7") == "203.0.113.7"
     assert limits.address_counted("::ffff:203.0.113.7") == "203.0.113.7"
     assert limits.address_counted("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
-    assert limits.address_counted("not an address") == "not an address"
+    assert limits.address_counted("not an address") is None
+    assert limits.address_counted("203.0.113.7:5678") is None
+
+
+def test_a_forwarded_entry_that_is_no_address_counts_as_the_connection_s(office):
+    proxy = fresh_address()
+    with override_settings(TRUSTED_PROXY_COUNT=1):
+        for minute, made_up in ((0, "x" * 300), (15, "evil")):
+            assert book(citizen(proxy, **{"X-Forwarded-For": made_up}), minute)[0] == 201
+        assert book(citizen(proxy, **{"X-Forwarded-For": "again-another"}), 30)[0] == 429
+
+
+def test_guessing_api_keys_spends_the_address_s_budget(office):
+    address = fresh_address()
+    statuses = [book(citizen(address, Authorization=f"Bearer bsk_guess{n}"), n)[0] for n in range(3)]
+    assert statuses == [401, 401, 429]
 
 
 def test_the_admin_shows_a_new_key_once_and_keeps_only_its_hash(admin_client):

@@ -445,6 +445,8 @@ def test_the_openapi_schema_describes_every_path(client):
         "/api/v1/appointments",
         "/api/v1/appointments/{token}",
         "/api/v1/appointments/{token}/move",
+        # The proof of work's challenge (access/api.py).
+        "/api/v1/challenge",
         # The staff API (desk/api.py), for the signed-in staff session.
         "/api/v1/staff/offices/{slug}/day",
         "/api/v1/staff/appointments/{pk}/check-in",
@@ -456,7 +458,8 @@ def test_the_openapi_schema_describes_every_path(client):
         "/api/v1/offices/status",
         "/api/v1/offices/{slug}/status",
     }
-    assert {"200", "201", "409", "422"} <= set(schema["paths"]["/api/v1/appointments"]["post"]["responses"])
+    assert {"200", "201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/appointments"]["post"]["responses"])
+    assert {"201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/holds"]["post"]["responses"])
 
 
 def test_the_docs_page_loads_only_assets_of_this_host(client):

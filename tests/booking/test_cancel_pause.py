@@ -13,7 +13,7 @@ from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services.appointments import CancelledBy, Contact, appointment_book, appointment_cancel
 from offices.models import Office
-from tests.support.factories import bookable_office, offer
+from tests.support.factories import UserFactory, bookable_office, offer
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +61,10 @@ def test_a_citizen_s_cancelled_time_comes_back_only_after_the_pause(client, offi
     assert (pause.start, pause.holder, pause.session) == (nine(), "", "")
     report = integrity_check(offices=[office], first=MONDAY)
     assert report.ok and (report.appointments, report.holds) == (0, 1)  # the hold keeps the appointment's units
+    assert datetime.timedelta(minutes=30) <= pause.expires_at - NOW <= datetime.timedelta(minutes=40)  # at random
     frozen.shift(datetime.timedelta(minutes=29, seconds=59))
     assert "09:00" not in monday_times(client)
-    frozen.shift(datetime.timedelta(seconds=1))
+    frozen.move_to(pause.expires_at)
     assert "09:00" in monday_times(client)
     assert not Hold.objects.exists()
     assert Slot.objects.get(office=office, start=nine()).booked == 0
@@ -95,7 +96,7 @@ def test_a_cancellation_shortly_before_the_start_is_paused_until_the_start_at_mo
     late = nine() - datetime.timedelta(minutes=10)
     with time_machine.travel(late, tick=False):
         appointment_cancel(appointment=appointment, now=late)
-    assert Hold.objects.get().expires_at == nine()
+    assert Hold.objects.get().expires_at == nine()  # never beyond the start
 
 
 def test_without_a_pause_the_time_is_free_at_once(client, office):
@@ -129,3 +130,47 @@ def test_the_manage_page_offers_no_way_to_change_the_name(client, office):
     assert response.status_code == 405
     appointment.refresh_from_db()
     assert appointment.name == "Erika Mustermann"
+
+
+# Moving away is no way round it
+
+
+def move(client: Client, appointment: Appointment, hhmm: str) -> int:
+    start = datetime.datetime.combine(MONDAY, datetime.time.fromisoformat(hhmm), tzinfo=BERLIN).isoformat()
+    address = f"/api/v1/appointments/{appointment.manage_token}/move"
+    return client.post(address, json.dumps({"start": start}), content_type="application/json").status_code
+
+
+def test_a_citizen_s_move_keeps_the_old_time_for_the_pause_too(client, office, frozen):
+    appointment = booked(office)
+    assert move(client, appointment, "11:00") == 200
+    times = monday_times(client)
+    assert "09:00" not in times and "11:00" not in times
+    pause = Hold.objects.get()
+    assert (pause.start, pause.end) == (nine(), nine() + datetime.timedelta(minutes=15))
+    report = integrity_check(offices=[office], first=MONDAY)
+    assert report.ok and (report.appointments, report.holds) == (1, 1)
+    frozen.move_to(pause.expires_at)
+    assert "09:00" in monday_times(client)
+
+
+def test_a_move_by_a_few_minutes_pauses_only_what_it_leaves(client, office):
+    appointment = booked(office)
+    assert move(client, appointment, "09:05") == 200
+    pause = Hold.objects.get()
+    assert (pause.start, pause.end) == (nine(), nine() + datetime.timedelta(minutes=5))
+    assert integrity_check(offices=[office], first=MONDAY).ok
+    assert Slot.objects.get(office=office, start=nine()).booked == 1  # the pause's
+    assert (
+        Slot.objects.get(office=office, start=nine() + datetime.timedelta(minutes=5)).booked == 1
+    )  # the appointment's
+
+
+def test_the_office_s_move_gives_the_old_time_back_at_once(client, office):
+    from desk.services import desk_move
+
+    appointment = booked(office)
+    later = datetime.datetime.combine(MONDAY, datetime.time(11), tzinfo=BERLIN)
+    desk_move(appointment=appointment, start=later, by=UserFactory(), reason="Krank", now=NOW)
+    assert not Hold.objects.exists()
+    assert "09:00" in monday_times(client)

@@ -148,29 +148,36 @@ def test_extending_stops_at_the_total_time_after_the_hold_was_placed(office, fro
 # The cool-down
 
 
-def test_a_time_given_back_cannot_be_held_again_by_the_same_browser_for_a_few_minutes(office, frozen):
+def test_a_time_given_back_cannot_be_held_again_by_the_same_browser_for_a_few_minutes(
+    office, frozen, django_capture_on_commit_callbacks
+):
     browser = Client(REMOTE_ADDR=fresh_address(), headers={"Accept-Language": "en"})
     web_hold(browser, "09:00")
-    web_hold(browser, "09:15")  # gives 09:00 back
+    with django_capture_on_commit_callbacks(execute=True):
+        web_hold(browser, "09:15")  # gives 09:00 back (remembered once that commits)
     again = web_hold(browser, "09:00")
     assert again.status_code == 422
     assert "Sie haben diese Zeit gerade erst freigegeben" in again.content.decode()
     assert web_hold(Client(REMOTE_ADDR=fresh_address()), "09:00").status_code == 302  # others may take it at once
 
 
-def test_the_cool_down_ends_after_its_minutes(office, frozen):
+def test_the_cool_down_ends_after_its_minutes(office, frozen, django_capture_on_commit_callbacks):
     holder = Holder(address="addr:203.0.113.5", holds=2, session="a" * 32)
     first = place(office, "09:00", holder)
-    place(office, "09:15", holder, replacing=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        place(office, "09:15", holder, replacing=first)
+    with translation.override("en"), pytest.raises(BookingError, match="gave this time back"):
+        place(office, "09:00", Holder(address="addr:203.0.113.5", holds=2, session="b" * 32))  # the address too
     frozen.shift(datetime.timedelta(minutes=5, seconds=1))
     second = Hold.objects.get()
     place(office, "09:00", holder, replacing=second)  # no exception: the cool-down is over
 
 
-def test_an_expired_hold_s_time_waits_for_its_api_holder_too(office, frozen):
+def test_an_expired_hold_s_time_waits_for_its_api_holder_too(office, frozen, django_capture_on_commit_callbacks):
     holder = Holder(address="addr:203.0.113.5", holds=2)
     place(office, "09:00", holder)
-    assert holds_expire(now=NOW + datetime.timedelta(minutes=10)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert holds_expire(now=NOW + datetime.timedelta(minutes=10)) == 1
     later = NOW + datetime.timedelta(minutes=10)
     with translation.override("en"), pytest.raises(BookingError, match="gave this time back"):
         hold_place(
@@ -178,13 +185,48 @@ def test_an_expired_hold_s_time_waits_for_its_api_holder_too(office, frozen):
         )
 
 
-def test_a_hold_given_back_through_the_api_waits_for_that_address(office):
+def test_a_hold_given_back_through_the_api_waits_for_that_address(office, django_capture_on_commit_callbacks):
     client = Client(REMOTE_ADDR=fresh_address(), headers={"Accept-Language": "en"})
     token = api_hold(client, "09:00")[1]["token"]
-    assert client.delete(f"/api/v1/holds/{token}").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/v1/holds/{token}").status_code == 204
     status, body = api_hold(client, "09:00")
     assert status == 422 and "gave this time back" in json.dumps(body)
 
 
 def timezone_hhmm(moment: datetime.datetime) -> str:
     return moment.astimezone(BERLIN).strftime("%H:%M")
+
+
+def test_choosing_the_same_time_again_keeps_the_hold_s_clock(office, frozen):
+    browser = Client(REMOTE_ADDR=fresh_address())
+    web_hold(browser, "09:00")
+    first = Hold.objects.get()
+    frozen.shift(datetime.timedelta(minutes=9))
+    assert web_hold(browser, "09:00").status_code == 302
+    again = Hold.objects.get()
+    assert (again.expires_at, again.created_at, again.extensions) == (first.expires_at, first.created_at, 0)
+    frozen.shift(datetime.timedelta(minutes=2))  # expired: choosing it again is a give-back, not a renewal
+    refused = web_hold(browser, "09:00")
+    assert refused.status_code == 422
+
+
+def test_an_expired_hold_s_time_waits_for_a_browser_that_dropped_its_cookie(
+    office, frozen, django_capture_on_commit_callbacks
+):
+    address = fresh_address()
+    web_hold(Client(REMOTE_ADDR=address), "09:00")
+    frozen.shift(datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        holds_expire(now=NOW + datetime.timedelta(minutes=11))
+    assert web_hold(Client(REMOTE_ADDR=address), "09:00").status_code == 422  # a new session, the same address
+    assert web_hold(Client(REMOTE_ADDR=fresh_address()), "09:00").status_code == 302
+
+
+def test_an_integrator_s_callers_do_not_wait_for_each_other(office, django_capture_on_commit_callbacks):
+    _api_key, key = api_key_create(name="115", budget_scale=3)
+    integrator = Client(REMOTE_ADDR=fresh_address(), headers={"Authorization": f"Bearer {key}"})
+    token = api_hold(integrator, "09:00")[1]["token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert integrator.delete(f"/api/v1/holds/{token}").status_code == 204
+    assert api_hold(integrator, "09:00")[0] == 201
