@@ -204,7 +204,7 @@ BOOKING_LIMIT_BY_PHONE = env_bool("BOOKING_LIMIT_BY_PHONE", False)  # the same l
 PROOF_OF_WORK = env_bool("PROOF_OF_WORK", True)
 PROOF_OF_WORK_COST = env_int("PROOF_OF_WORK_COST", 1000, minimum=1)
 PROOF_OF_WORK_COUNTER = env_int("PROOF_OF_WORK_COUNTER", 1000, minimum=2)
-PROOF_OF_WORK_FREE = env_int("PROOF_OF_WORK_FREE", 3, minimum=1)
+PROOF_OF_WORK_FREE = env_int("PROOF_OF_WORK_FREE", 10, minimum=1)  # bench/bots.py: 3 made losers of races wait
 PROOF_OF_WORK_MAX_LEVEL = env_int("PROOF_OF_WORK_MAX_LEVEL", 6, minimum=0, maximum=16)
 PROOF_OF_WORK_MINUTES = env_int("PROOF_OF_WORK_MINUTES", 10, minimum=1)
 if PROOF_OF_WORK_COUNTER << PROOF_OF_WORK_MAX_LEVEL > 2**32:  # ALTCHA's counter is an unsigned 32-bit number
