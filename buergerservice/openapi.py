@@ -14,7 +14,10 @@ endpoint lists them itself:
   body;
 - 404 for every operation with a path parameter (a NUL in it: no such token);
 - for the staff API (session authentication): 401 without a signed-in staff
-  user, 403 for a POST without the CSRF token or a step only managers may take.
+  user, 403 for a POST without the CSRF token or a step only managers may take;
+- for the public booking API (every operation but the staff API and the live
+  status): 429 with ``Retry-After`` beyond the client address's or API key's
+  budget, 401 for an API key that is wrong or revoked (access.limits).
 """
 
 from typing import Any
@@ -37,11 +40,24 @@ _ANSWERS: dict[int, dict[str, Any]] = {
 }
 
 
-def _declare(operation: dict[str, Any], *statuses: int) -> None:
+_BUDGETED: dict[int, dict[str, Any]] = {
+    401: {"description": "Unauthorized: the API key (Authorization: Bearer) is wrong or revoked", "content": _DETAIL},
+    429: {
+        "description": "Too Many Requests: the budget of the client address (or API key) is spent; the header "
+        "Retry-After says in how many seconds it is renewed, the body says so in words (detail) and in seconds "
+        "(retry_after)",
+        "content": _DETAIL,
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    },
+}
+_NOT_BUDGETED_TAGS = {"live status"}
+
+
+def _declare(operation: dict[str, Any], *statuses: int, answers: dict[int, dict[str, Any]] = _ANSWERS) -> None:
     responses = operation["responses"]
     for status in statuses:
         if status not in responses and str(status) not in responses:
-            responses[status] = _ANSWERS[status]
+            responses[status] = answers[status]
 
 
 def declare_common_answers(schema: dict[str, Any]) -> dict[str, Any]:
@@ -55,4 +71,6 @@ def declare_common_answers(schema: dict[str, Any]) -> dict[str, Any]:
                 _declare(operation, 404)
             if operation.get("security"):
                 _declare(operation, 401, 403)
+            elif not _NOT_BUDGETED_TAGS & set(operation.get("tags", [])):
+                _declare(operation, 401, 429, answers=_BUDGETED)
     return schema

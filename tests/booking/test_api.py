@@ -460,6 +460,11 @@ def test_the_openapi_schema_describes_every_path(client):
     }
     assert {"200", "201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/appointments"]["post"]["responses"])
     assert {"201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/holds"]["post"]["responses"])
+    for path, method in (("/api/v1/availability", "get"), ("/api/v1/holds", "post"), ("/api/v1/challenge", "get")):
+        responses = schema["paths"][path][method]["responses"]
+        assert {"401", "429"} <= {str(status) for status in responses}, path
+        assert "Retry-After" in str(responses.get(429, responses.get("429")))
+    assert "429" not in {str(status) for status in schema["paths"]["/api/v1/offices/status"]["get"]["responses"]}
 
 
 def test_the_docs_page_loads_only_assets_of_this_host(client):

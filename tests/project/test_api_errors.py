@@ -131,7 +131,9 @@ def test_the_schema_declares_what_the_guard_and_the_staff_session_answer(client)
             if path.startswith("/api/v1/staff/"):
                 assert {"401", "403"} <= declared, (method, path)
     assert "415" not in paths["/api/v1/services"]["get"]["responses"]
-    assert "401" not in paths["/api/v1/holds"]["post"]["responses"]
+    # The public API's 401 is a wrong API key's, not the staff session's (access.limits).
+    assert "API key" in paths["/api/v1/holds"]["post"]["responses"]["401"]["description"]
+    assert "429" in paths["/api/v1/holds"]["post"]["responses"]
 
 
 def test_a_json_error_keeps_the_headers_of_the_answer_it_replaces(client):
