@@ -44,11 +44,12 @@ def _names(office: Office) -> list[str]:
 
 
 def _daily_moments(office: Office, now: datetime.datetime) -> datetime.datetime:
-    """The next daily release time or midnight in Berlin, whichever comes first: the released days move on then."""
+    """The next daily release time, the next portion of it (``Office.release_steps``) or midnight in Berlin,
+    whichever comes first: the released days, or the share of the newest one, move on then."""
     today = local_day(now)
     midnight = local_datetime(today + datetime.timedelta(days=1), 0)
-    release = datetime.datetime.combine(today, office.release_time, tzinfo=BERLIN)
-    return min(midnight, release) if release > now else midnight
+    releases = [datetime.datetime.combine(today, time, tzinfo=BERLIN) for time, _share in office.release_steps]
+    return min([release for release in releases if release > now] + [midnight])
 
 
 def _reserve_releases(office_ids: list[int], *, now: datetime.datetime) -> dict[int, datetime.datetime]:

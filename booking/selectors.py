@@ -10,7 +10,15 @@ from django.db.models.functions import ExtractHour, Lead
 from booking.days import local_day
 from booking.grid import BERLIN
 from booking.models import Appointment, Hold, Slot
-from booking.services.slots import PHONE_FREE, held_back_from_online, online_free, released_until
+from booking.services.slots import (
+    PHONE_FREE,
+    Portion,
+    held_back_from_online,
+    online_free,
+    release_portion,
+    released_until,
+    within_portion,
+)
 from offices.models import Office
 
 IN_PHONE_CONTINGENT = Q(booked_phone__lt=F("phone_reserve"))
@@ -35,6 +43,7 @@ class ChannelRules:
     last_day: datetime.date
     reserve_until: datetime.datetime | None  # online: slots after this hold their phone reserve back; phone: None
     slot_minutes: int
+    portion: Portion | None = None  # online: the newest day while it opens in portions
 
     @classmethod
     def of(cls, *, office: Office, now: datetime.datetime, channel: str) -> "ChannelRules":
@@ -47,6 +56,7 @@ class ChannelRules:
             released_until(office=office, now=now),
             now + datetime.timedelta(hours=office.phone_release_hours),
             office.slot_minutes,
+            release_portion(office=office, now=now),
         )
 
 
@@ -70,8 +80,9 @@ def free_runs(
         .filter(PHONE_FREE)  # the partial index's condition, so the planner can use it
         .filter(start__gte=rules.earliest, start__gt=rules.now)
     )
-    if rules.reserve_until is not None:  # online: not the units held back for the phone
+    if rules.reserve_until is not None:  # online: not the units held back for the phone, nor beyond the portion
         slots = slots.filter(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=rules.reserve_until))
+        slots = slots.filter(within_portion(rules.portion))
     else:
         in_contingent = Case(When(IN_PHONE_CONTINGENT, then=Value(1)), default=Value(0))
         slots = slots.annotate(contingent=_over_run(Sum(in_contingent), length))

@@ -175,6 +175,8 @@ class OfficeAdmin(CapacityAdmin, TranslationAdmin):
                     "slot_minutes",
                     "horizon_days",
                     "release_time",
+                    "release_first_percent",
+                    "release_more_at",
                     "phone_share_percent",
                     "phone_release_hours",
                     "min_notice_minutes",

@@ -18,8 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from offices.validators import (
     SLOT_MINUTES_CHOICES,
     counter_numbers,
+    release_times,
     validate_counter_list,
     validate_duration,
+    validate_release_times,
     validate_time_range,
 )
 
@@ -77,6 +79,25 @@ class Office(models.Model):
         default=datetime.time(7, 0),
         help_text=_("Each day at this time (Berlin time) the next day of the horizon opens for booking."),
     )
+    release_first_percent = models.PositiveSmallIntegerField(
+        _("share released first (%)"),
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Share of a new day's online capacity that opens at the release time; the rest opens at the times "
+            "below, in equal steps. 100: the whole day at once."
+        ),
+    )
+    release_more_at = models.CharField(
+        _("rest released at"),
+        max_length=60,
+        blank=True,
+        validators=[validate_release_times],
+        help_text=_(
+            "Times of the release day (e.g. 12:00, 16:00) at which the rest of the new day opens, so that "
+            "nobody has to be first at the release time."
+        ),
+    )
     phone_share_percent = models.PositiveSmallIntegerField(
         _("phone and counter share (%)"),
         default=20,
@@ -123,10 +144,39 @@ class Office(models.Model):
             ),
             models.CheckConstraint(condition=Q(phone_share_percent__lte=100), name="office_phone_share_percent"),
             models.CheckConstraint(condition=Q(horizon_days__gte=1), name="office_horizon_at_least_one_day"),
+            models.CheckConstraint(
+                condition=Q(release_first_percent__gte=1, release_first_percent__lte=100),
+                name="office_release_first_percent",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            given = release_times(self.release_more_at or "")
+        except ValueError:
+            return  # the field's own validator says what is wrong
+        later = [time for time in given if time > self.release_time]
+        if len(later) != len(given):
+            raise ValidationError(
+                {"release_more_at": _("These times must come after the release time, on the same day.")}
+            )
+        if self.release_first_percent < 100 and not later:  # noqa: PLR2004 - the whole day
+            raise ValidationError({"release_more_at": _("Give the times at which the rest of the day opens.")})
+
+    @property
+    def release_steps(self) -> list[tuple[datetime.time, int]]:
+        """From the release time on, the share (%) of a new day's online units open: ``[(time, percent), ...]``."""
+        later = [time for time in release_times(self.release_more_at) if time > self.release_time]
+        if self.release_first_percent >= 100 or not later:  # noqa: PLR2004
+            return [(self.release_time, 100)]
+        rest = 100 - self.release_first_percent
+        steps = [(self.release_time, self.release_first_percent)]
+        steps += [(time, self.release_first_percent + rest * (n + 1) // len(later)) for n, time in enumerate(later)]
+        return steps
 
     @property
     def pickup_counter_numbers(self) -> frozenset[int]:

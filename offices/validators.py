@@ -89,3 +89,20 @@ def validate_counter_list(text: str) -> None:
             raise ValidationError(
                 _("“%(part)s” is not a counter number from 1 to %(max)s.") % {"part": part, "max": MAX_COUNTER}
             )
+
+
+def release_times(text: str) -> list[datetime.time]:
+    """The times in a list like "12:00, 16:00" (what ``validate_release_times`` accepted), in order."""
+    return sorted(
+        datetime.time.fromisoformat(part.strip()) for part in text.replace(";", ",").split(",") if part.strip()
+    )
+
+
+def validate_release_times(text: str) -> None:
+    """Times of day (HH:MM) separated by commas, each at most once."""
+    try:
+        times = release_times(text)
+    except ValueError:
+        raise ValidationError(_("Enter times of day like 12:00, 16:00, separated by commas.")) from None
+    if len(set(times)) != len(times):
+        raise ValidationError(_("Each time may be given once."))

@@ -5,8 +5,9 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When
 from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from booking.days import local_day
@@ -245,6 +246,40 @@ def released_until(*, office: Office, now: datetime.datetime) -> datetime.date:
     return local_day(now) + datetime.timedelta(days=days)
 
 
+@dataclass(frozen=True)
+class Portion:
+    """The day released today, of which only ``percent`` of each slot's online units are open yet."""
+
+    day: datetime.date
+    percent: int
+
+
+def release_portion(*, office: Office, now: datetime.datetime) -> Portion | None:
+    """The newest day while it opens in portions (``Office.release_steps``), on its release day; else None.
+
+    From the release time the first share of the day's online units is open, at each later time the next
+    share, and from the last one (or from midnight) all of them.
+    """
+    local = now.astimezone(BERLIN).time()
+    steps = office.release_steps
+    if len(steps) == 1 or local < office.release_time or local >= steps[-1][0]:
+        return None
+    percent = max(share for time, share in steps if time <= local)
+    return Portion(day=released_until(office=office, now=now), percent=percent)
+
+
+def within_portion(portion: Portion | None) -> Q:
+    """Slots with room for one more online booking within the portion (every slot of another day)."""
+    if portion is None:
+        return Q()
+    room = ExpressionWrapper(
+        Value(portion.percent) * (F("capacity") - F("phone_reserve")) - 100 * F("booked_online"),
+        output_field=IntegerField(),
+    )
+    # 100 * (booked + 1) <= percent * units: one more booking stays within the share, in whole units.
+    return ~Q(local_date=portion.day) | Q(GreaterThanOrEqual(room, 100))
+
+
 def held_back_from_online(*, reserve_until: datetime.datetime) -> Greatest:
     """Units of a slot citizens cannot book online: those booked by phone, or the phone reserve while it holds.
 
@@ -256,9 +291,10 @@ def held_back_from_online(*, reserve_until: datetime.datetime) -> Greatest:
 
 
 def online_free(*, office: Office, now: datetime.datetime) -> Q:
-    """Slots with at least one unit a citizen may book online now."""
+    """Slots with at least one unit a citizen may book online now (within the release's portion)."""
     reserve_until = now + datetime.timedelta(hours=office.phone_release_hours)
-    return Q(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=reserve_until))
+    free = Q(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=reserve_until))
+    return free & within_portion(release_portion(office=office, now=now))
 
 
 PHONE_FREE = Q(capacity__gt=F("booked_online") + F("booked_phone"))

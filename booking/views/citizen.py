@@ -283,6 +283,22 @@ def _long_date(day: datetime.date) -> str:
     return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"
 
 
+def release_note(office: Office) -> str:
+    """When the next times are released, as the times page says it (``Office.release_steps``)."""
+    steps = office.release_steps
+    text = _("Every day at %(time)s the day %(days)s days ahead opens for booking.") % {
+        "time": office.release_time.strftime("%H:%M"),
+        "days": office.horizon_days,
+    }
+    if len(steps) > 1:
+        parts = ", ".join(
+            _("%(percent)s %% from %(time)s") % {"percent": percent, "time": time.strftime("%H:%M")}
+            for time, percent in steps
+        )
+        text += " " + _("It opens in portions, so that nobody has to be first: %(parts)s.") % {"parts": parts}
+    return text
+
+
 def _times_context(*, office: Office, chosen: list[Need], minutes: int, picker: Picker) -> dict:
     services = needs_param(chosen)
     return {
@@ -295,6 +311,7 @@ def _times_context(*, office: Office, chosen: list[Need], minutes: int, picker: 
         "page_url": reverse("booking:times", args=[office.slug]),
         "query": {"services": services},
         "proof": widget_settings() if settings.PROOF_OF_WORK else None,
+        "release_note": release_note(office),
     }
 
 

@@ -29,6 +29,8 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "slot_minutes": "5",
         "horizon_days": "60",
         "release_time": "07:00",
+        "release_first_percent": "100",
+        "release_more_at": "",
         "phone_share_percent": "20",
         "phone_release_hours": "48",
         "min_notice_minutes": "30",

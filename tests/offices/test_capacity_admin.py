@@ -78,6 +78,8 @@ def test_walk_in_windows_and_booking_rules_are_set_on_the_office_and_rebuild_the
         "slot_minutes": "5",
         "horizon_days": "14",
         "release_time": "07:00",
+        "release_first_percent": "100",
+        "release_more_at": "",
         "phone_share_percent": "50",
         "phone_release_hours": "48",
         "min_notice_minutes": "30",
