@@ -26,7 +26,9 @@ one more URL, ``/__floor__/``, a view that returns three bytes (the floor).
    (office reads rotate over the 50 offices, the day over the working days).
 2. Bookings (POST /api/v1/appointments) and holds (POST /api/v1/holds) from 16 and 64 clients
    (Python threads, one keep-alive connection each), every POST at a different free start of
-   one service (15 minutes), the earliest first, for ``--seconds`` each (a client answered 503 by
+   one service (15 minutes), the earliest first, and from an address of its own (another citizen:
+   the per-address budgets, caps and locks are each citizen's, as in life), for ``--seconds`` each
+   (a client answered 503 by
    the write gate waits its ``Retry-After`` before the next POST); then
    ``integrity_check`` on every office, and pgbench (16 clients, ``--seconds``) of a comparable
    transaction on the same database: UPDATE 3 rows of a copy of the slot table WHERE capacity >
@@ -57,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import http.client  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -503,6 +506,7 @@ def posts(kind: str, starts: Starts, *, clients: int, seconds: float, port: int)
     barrier = threading.Barrier(clients + 1)
     deadline = [0.0]
     headers = {"Host": HOST, "Content-Type": "application/json", "Accept": "application/json", **PROXY_HEADERS}
+    citizens = itertools.count(1)  # every POST another citizen, from an address of its own (as behind the proxy)
 
     def client() -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=60)
@@ -516,7 +520,10 @@ def posts(kind: str, starts: Starts, *, clients: int, seconds: float, port: int)
                 body |= {"name": "Erika Mustermann", "email": f"http-{secrets.token_hex(6)}@example.org"}
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+                number = next(citizens)
+                address = f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+                citizen = headers | {"X-Forwarded-For": address}
+                conn.request("POST", path, body=json.dumps(body).encode(), headers=citizen)
                 response = conn.getresponse()
                 response.read()
                 mine[response.status] += 1
