@@ -56,10 +56,15 @@ _limiter: tuple[str, FixedWindowRateLimiter] | None = None
 _limiter_lock = threading.Lock()
 
 
-def budget(bucket: str, *, scale: int = 1) -> RateLimitItem:
-    """The bucket's budget from ``RATE_LIMITS`` (``"10/10 minutes"``), ``scale`` times as large."""
-    item = parse(settings.RATE_LIMITS[bucket])
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, scale: int) -> RateLimitItem:
+    item = parse(text)
     return type(item)(item.amount * scale, item.multiples)
+
+
+def budget(bucket: str, *, scale: int = 1) -> RateLimitItem:
+    """The bucket's budget from ``RATE_LIMITS`` (``"10/10 minutes"``), ``scale`` times as large (parsed once)."""
+    return _parsed(settings.RATE_LIMITS[bucket], scale)
 
 
 def storage_url() -> str:
@@ -89,8 +94,14 @@ def identity(request: HttpRequest) -> tuple[str, int] | None:
         return None
     if api_key is not None:
         return f"key:{api_key.prefix}", api_key.budget_scale
+    return address_identity(request), 1
+
+
+def address_identity(request: HttpRequest) -> str:
+    """``addr:<address>``: the client's address behind the trusted proxies, or the connection's where the
+    forwarded entry is no address."""
     counted_as = address_counted(client_address(request) or "") or address_counted(request.META.get("REMOTE_ADDR", ""))
-    return f"addr:{counted_as or 'unknown'}", 1
+    return f"addr:{counted_as or 'unknown'}"
 
 
 def address_counted(address: str) -> str | None:
@@ -138,14 +149,16 @@ def counted(name: str, who: str, *, per: RateLimitItem) -> int:
 
 def _failing_open(call: Callable[[], T], default: T) -> T:
     """``call()``, or ``default`` while the counter's storage is unreachable (logged once per period)."""
-    if _down.paused("limits"):
-        return default
-    try:
-        return call()
-    except (StorageError, RedisError, OSError) as error:
-        if _down.pause("limits", RETRY_SECONDS):  # one line per period, not one per request
-            logger.warning("rate limits unreachable, letting requests through for %ss: %r", RETRY_SECONDS, error)
-        return default
+    return _down.attempt(
+        "limits",
+        call,
+        lambda: default,
+        seconds=RETRY_SECONDS,
+        errors=(StorageError, RedisError, OSError),
+        warn=lambda error: logger.warning(
+            "rate limits unreachable, letting requests through for %ss: %r", RETRY_SECONDS, error
+        ),
+    )
 
 
 def too_many(request: HttpRequest, seconds: int) -> HttpResponse:
@@ -180,12 +193,11 @@ def limited(bucket: str) -> Callable[[Callable[..., HttpResponse]], Callable[...
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
-        def counted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def limited_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if (request.method in READING) == reads:
                 who = identity(request)
                 if who is None:  # a wrong key spends its address's budget, so guessing keys is no free lunch
-                    address = address_counted(request.META.get("REMOTE_ADDR", "")) or "unknown"
-                    seconds = wait_seconds(bucket, f"addr:{address}")
+                    seconds = wait_seconds(bucket, address_identity(request))
                     return too_many(request, seconds) if seconds is not None else unknown_key(request)
                 seconds = wait_seconds(bucket, who[0], scale=who[1])
                 if seconds is not None:
@@ -193,12 +205,6 @@ def limited(bucket: str) -> Callable[[Callable[..., HttpResponse]], Callable[...
                     return too_many(request, seconds)
             return view(request, *args, **kwargs)
 
-        return counted
+        return limited_view
 
     return decorate
-
-
-def reset() -> None:
-    """Forget every count and outage (tests)."""
-    _down.clear()
-    limiter().storage.reset()

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from limits import RateLimitItemPerMinute
 
 from access.keys import api_key_of
-from access.limits import counted, identity
+from access.limits import address_identity, counted, identity
 from access.models import UsedProof
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def proof_needed(request: HttpRequest) -> bool:
 
 def _who(request: HttpRequest) -> str:
     who = identity(request)
-    return who[0] if who is not None else "unknown-key"
+    return who[0] if who is not None else address_identity(request)
 
 
 def challenge_level(fetched: int) -> int:

@@ -5,9 +5,8 @@ import hashlib
 from django.conf import settings
 from django.http import HttpRequest
 
-from access.limits import identity
+from access.limits import address_identity, identity
 from booking.services.appointments import Holder
-from buergerservice.signin import client_address
 
 
 def holder_of(request: HttpRequest, *, browser: bool) -> Holder:
@@ -17,7 +16,7 @@ def holder_of(request: HttpRequest, *, browser: bool) -> Holder:
     browser's session); a hash of it is enough to recognise it again.
     """
     who = identity(request)  # None only for a wrong API key, which the limits answered 401 already
-    address, scale = who if who is not None else (f"addr:{client_address(request)}", 1)
+    address, scale = who if who is not None else (address_identity(request), 1)
     session = ""
     if browser:
         if request.session.session_key is None:

@@ -67,22 +67,17 @@ class ResilientRedisCache(RedisCache):
         self._location = ",".join(self._servers)
 
     def _degrade(self, default: Callable[[], Any], call: Callable[[], Any]) -> Any:
-        if _down.paused(self._location):
-            return default()
-        try:
-            return call()
-        except (RedisError, OSError) as error:
-            self._mark_down(error)
-            return default()
+        return _down.attempt(
+            self._location, call, default, seconds=self.retry_seconds, errors=(RedisError, OSError), warn=self._warn
+        )
 
-    def _mark_down(self, error: Exception) -> None:
-        if _down.pause(self._location, self.retry_seconds):  # one line per period, not one per thread and request
-            logger.warning(
-                "cache unreachable, pages are computed without it for %.0f s: %s: %s",
-                self.retry_seconds,
-                type(error).__name__,
-                error,
-            )
+    def _warn(self, error: Exception) -> None:
+        logger.warning(
+            "cache unreachable, pages are computed without it for %.0f s: %s: %s",
+            self.retry_seconds,
+            type(error).__name__,
+            error,
+        )
 
     def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._degrade(lambda: False, lambda: super(ResilientRedisCache, self).add(key, value, timeout, version))

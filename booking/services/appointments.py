@@ -134,9 +134,9 @@ class Holder:
     ``address`` is the client address or API key (``access.limits.identity``),
     with at most ``holds`` live holds; ``session`` a hash of the browser's
     session key (empty through the API), with at most one. A time this holder
-    gave back (released, replaced or expired) cannot be held again by it for
-    ``BOOKING_HOLD_COOLDOWN_MINUTES``: by the session where there is one, else
-    by the address.
+    gave back (released, replaced or expired) cannot be held again by its
+    session or its address for ``BOOKING_HOLD_COOLDOWN_MINUTES`` (an API key's
+    callers are many people: none for them).
     """
 
     address: str
@@ -441,8 +441,8 @@ def _book(
             name=contact.name.strip(),
             email=email,
             phone=contact.phone.strip(),
-            email_key=email_key(email),
-            phone_key=phone_key(contact.phone),
+            email_key=keys[0],
+            phone_key=phone_key(contact.phone),  # stored always; compared only with BOOKING_LIMIT_BY_PHONE
             language=contact.language,
             reminders_consent=contact.reminders_consent,
             interpreter_language=contact.interpreter_language.strip(),

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.limits import limited
-from access.proof import proof_given, proof_needed, question_create, widget_settings
+from access.proof import FIELD as PROOF_FIELD
+from access.proof import QUESTION_FIELDS, proof_given, proof_needed, question_create, widget_settings
 from booking.availability import (
     nearest_free_starts,
     office_free_starts_until,
@@ -283,6 +284,9 @@ def _long_date(day: datetime.date) -> str:
     return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"
 
 
+PROOF_ANSWER = QUESTION_FIELDS[1]
+
+
 def release_note(office: Office) -> str:
     """When the next times are released, as the times page says it (``Office.release_steps``)."""
     steps = office.release_steps
@@ -402,7 +406,7 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     if proof_needed(request) and not proof_given(request, now=now):
         # No JavaScript (no solution), or a solution or answer that is wrong, expired or used: the question.
-        attempted = any(request.POST.get(name) for name in ("altcha", "proof_answer"))
+        attempted = any(request.POST.get(name) for name in (PROOF_FIELD, PROOF_ANSWER))
         context = {"office": office, "chosen": chosen, "services": needs_param(chosen), "start": start}
         context |= {"question": question_create(now=now), "action": reverse("booking:hold", args=[office.slug])}
         context["wrong"] = attempted
