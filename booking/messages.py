@@ -45,10 +45,15 @@ class Kind(TextChoices):
     MOVED = "moved", gettext_lazy("moved")
     CANCELLED_BY_CITIZEN = "cancelled_by_citizen", gettext_lazy("cancelled by the citizen")
     CANCELLED_BY_OFFICE = "cancelled_by_office", gettext_lazy("cancelled by the office")
+    # E-mail confirmation (booking.services.confirmation): the link to confirm, and the time freed without it.
+    ACTIVATION = "activation", gettext_lazy("request to confirm")
+    LAPSED = "lapsed", gettext_lazy("not confirmed, freed")
 
 
-CHANGE_KINDS = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
-CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
+# The request to confirm is not among the changes: a move sent after it must not withdraw the only link.
+CHANGE_KINDS = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE, Kind.LAPSED}
+CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE, Kind.LAPSED}
+WITHOUT_CALENDAR = {Kind.REMINDER, Kind.ACTIVATION, Kind.LAPSED}  # not final, never final, or nothing new
 
 
 # Links -------------------------------------------------------------------------------------------
@@ -57,6 +62,13 @@ CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE}
 def manage_url(appointment: Appointment) -> str:
     """The citizen's private link, absolute, in the active language (call inside translation.override)."""
     return settings.SITE_URL + reverse("booking:manage", args=[appointment.manage_token])
+
+
+def confirm_url(appointment: Appointment) -> str:
+    """The link that confirms the e-mail address, absolute (call inside translation.override); empty if none."""
+    if not appointment.confirm_token:
+        return ""
+    return settings.SITE_URL + reverse("booking:confirm", args=[appointment.confirm_token])
 
 
 def short_url(appointment: Appointment) -> str:
@@ -123,8 +135,18 @@ def appointment_messages_record(
     require_transaction("appointment_messages_record")
     if kind in CANCELLATIONS or kind == Kind.MOVED:
         reminders_withdraw(appointment=appointment)
+    # The request to confirm is worth nothing after its deadline (the time is freed then).
+    expires_at = appointment.confirm_by if kind == Kind.ACTIVATION else None
     messages = [
-        appointment_message(appointment, kind=kind, channel=channel, recipient=recipient, due_at=now, reason=reason)
+        appointment_message(
+            appointment,
+            kind=kind,
+            channel=channel,
+            recipient=recipient,
+            due_at=now,
+            reason=reason,
+            expires_at=expires_at,
+        )
         for channel, recipient in _recipients(appointment)
     ]
     if kind in (Kind.CONFIRMATION, Kind.MOVED):
@@ -214,7 +236,7 @@ def _reminders(*, appointment: Appointment, now: datetime.datetime) -> list[Mess
     Lead times are elapsed time (``start - 24 h``), so on the days the clocks
     change a reminder still comes exactly that long before the appointment.
     """
-    if not appointment.reminders_consent:
+    if not appointment.reminders_consent or appointment.awaiting_confirmation:  # planned once it is confirmed
         return []
     planned = []
     if appointment.email:
@@ -274,6 +296,7 @@ def message_email(*, message: Message, appointment: Appointment) -> Email:
         "lines": lines,
         "what_to_bring": what_to_bring(lines_needs(lines)),
         "manage_url": manage_url(appointment),
+        "confirm_url": confirm_url(appointment),
         "site_url": settings.SITE_URL,
         "reason": as_recorded(message).reason,
     }
@@ -284,7 +307,7 @@ def message_email(*, message: Message, appointment: Appointment) -> Email:
             text=render_to_string(f"{name}.txt", context),
             html=render_to_string(f"{name}.html", context),
         )
-    if message.kind != Kind.REMINDER:
+    if message.kind not in WITHOUT_CALENDAR:
         method = "CANCEL" if message.kind in CANCELLATIONS else "PUBLISH"
         email.attachments.append(
             (
@@ -314,6 +337,8 @@ def sms_text(*, message: Message, appointment: Appointment) -> str:
         Kind.CANCELLED_BY_OFFICE: _(
             "%(office)s had to cancel your appointment %(when)s (code %(code)s). We are sorry. %(link)s"
         ),
+        Kind.ACTIVATION: _("%(office)s: please confirm your appointment %(when)s in the e-mail we sent you."),
+        Kind.LAPSED: _("%(office)s: your appointment %(when)s was not confirmed in time and is released."),
     }
     return texts[message.kind] % values
 
@@ -330,6 +355,18 @@ def _overtaken(message: Message) -> bool:
         status=Message.Status.SENT,
         pk__gt=message.pk,
     ).exists()
+
+
+def _activation_obsolete(message: Message) -> str:
+    try:
+        appointment = _current(message)
+    except Appointment.DoesNotExist:
+        return _("The appointment is no longer booked.")
+    if appointment.confirmed_at is not None:
+        return _("The booking is confirmed already.")
+    if appointment.status == Appointment.Status.CANCELLED:
+        return _("The appointment is no longer booked.")
+    return ""
 
 
 def _reminder_obsolete(message: Message) -> str:
@@ -352,6 +389,8 @@ class AppointmentMessages(SubjectHandler):
     def withdraw_reason(self, message: Message, *, now: datetime.datetime) -> str:
         if message.kind == Kind.REMINDER:
             return _reminder_obsolete(message)
+        if message.kind == Kind.ACTIVATION:
+            return _activation_obsolete(message)
         if _overtaken(message):
             # A later change already went out on this channel (this one was waiting
             # for a retry): arriving now, it would contradict what the citizen knows.
@@ -359,6 +398,8 @@ class AppointmentMessages(SubjectHandler):
         return ""
 
     def expired_reason(self, message: Message) -> str:
+        if message.kind == Kind.ACTIVATION:
+            return _("The time to confirm has run out.")
         return _("The appointment has already begun.")
 
     def email(self, message: Message) -> Email:

@@ -129,6 +129,11 @@ class Appointment(models.Model):
     reminders_consent = models.BooleanField(_("reminders wanted"), default=False)
     interpreter_language = models.CharField(_("interpreter for"), max_length=100, blank=True)
     step_free_access = models.BooleanField(_("needs step-free access"), default=False)
+    # E-mail confirmation (offices.Office.confirm_email): booked but not final until ``confirmed_at``; an
+    # appointment still unconfirmed at ``confirm_by`` is cancelled and its units freed. None: none was asked.
+    confirm_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    confirm_by = models.DateTimeField(_("to be confirmed by"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     sequence = models.PositiveIntegerField(_("changes"), default=0)  # raised on every move (iCalendar SEQUENCE)
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
@@ -162,6 +167,12 @@ class Appointment(models.Model):
             models.Index(fields=["office", "status"]),
             models.Index(fields=["email_key", "status"]),
             models.Index(fields=["phone_key", "status"]),
+            # The sweep that frees unconfirmed appointments reads only those still waiting.
+            models.Index(
+                fields=["confirm_by"],
+                condition=Q(confirm_by__isnull=False, confirmed_at__isnull=True, status="booked"),
+                name="appointment_awaiting_confirm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,6 +184,11 @@ class Appointment(models.Model):
         if self.status != self.Status.BOOKED:
             return self.status
         return self.visit
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Booked online where an e-mail confirmation is asked, and not confirmed yet: not final."""
+        return self.status == self.Status.BOOKED and self.confirm_by is not None and self.confirmed_at is None
 
     @property
     def duration_minutes(self) -> int:

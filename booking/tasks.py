@@ -3,12 +3,19 @@ from django.utils import timezone
 
 from booking.messages import reminders_plan
 from booking.services.appointments import holds_expire
+from booking.services.confirmation import appointments_lapse
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def expire_holds() -> int:
     """Every minute: give back the units of holds nobody confirmed in time."""
     return holds_expire(now=timezone.now())
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def lapse_unconfirmed() -> int:
+    """Every minute: free the times of bookings whose e-mail address was not confirmed in time."""
+    return appointments_lapse(now=timezone.now())
 
 
 # The name it had when the outbox planned reminders itself: beat's schedule and tasks already queued keep working.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("book/hold/<str:token>/", citizen.details, name="details"),
     path("book/hold/<str:token>/extend/", citizen.extend, name="extend"),
     path("book/hold/<str:token>/check/", citizen.check, name="check"),
+    path("book/confirm/<str:token>/", citizen.confirm, name="confirm"),  # the link asking to confirm the e-mail
     path("appointment/<str:token>/", citizen.manage, name="manage"),
     path("appointment/<str:token>/calendar.ics", citizen.ics, name="ics"),
     path("appointment/<str:token>/cancel/", citizen.cancel, name="cancel"),

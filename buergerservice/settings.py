@@ -335,6 +335,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.tasks.expire_holds",
         "schedule": 60,
     },
+    # Cancels bookings whose e-mail address was not confirmed in time and frees their times.
+    "lapse-unconfirmed": {
+        "task": "booking.tasks.lapse_unconfirmed",
+        "schedule": 60,
+    },
     # Sends what is due and unsent: messages whose task never reached Redis,
     # retries after a temporary failure, and the reminders when their time comes.
     "send-due-messages": {

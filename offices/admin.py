@@ -180,6 +180,8 @@ class OfficeAdmin(CapacityAdmin, TranslationAdmin):
                     "phone_share_percent",
                     "phone_release_hours",
                     "min_notice_minutes",
+                    "confirm_email",
+                    "confirm_within_minutes",
                 ]
             },
         ),

@@ -98,6 +98,21 @@ class Office(models.Model):
             "nobody has to be first at the release time."
         ),
     )
+    confirm_email = models.BooleanField(
+        _("bookings need e-mail confirmation"),
+        default=False,
+        help_text=_(
+            "A booking made online becomes final only once the citizen opens the link sent to the e-mail "
+            "address; unconfirmed, its time is freed again. Against bookings with addresses nobody reads. "
+            "Bookings made by clerks for callers need none."
+        ),
+    )
+    confirm_within_minutes = models.PositiveSmallIntegerField(
+        _("confirmation within (minutes)"),
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text=_("How long citizens have to confirm, at most until the appointment begins."),
+    )
     phone_share_percent = models.PositiveSmallIntegerField(
         _("phone and counter share (%)"),
         default=20,
@@ -242,6 +257,14 @@ class Service(models.Model):
         _("pickup of a finished document"),
         default=False,
         help_text=_("Queue tickets for it go to the pickup fast lane (letter A) instead of the walk-in queue."),
+    )
+    confirm_email = models.BooleanField(
+        _("bookings need e-mail confirmation"),
+        default=False,
+        help_text=_(
+            "At every office, a booking of this service made online becomes final only once the citizen opens "
+            "the link sent to the e-mail address (offices can ask it for all their services)."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
 

@@ -188,6 +188,11 @@ class AppointmentOut(Schema):
     start: LocalDateTime
     end: LocalDateTime
     status: str = Field(description="booked, needs_rebooking or cancelled.")
+    confirm_by: LocalDateTime | None = Field(
+        description="Where the office asks citizens to confirm their e-mail address: the booking is final only "
+        "once the link sent to it is opened by this time, and cancelled (its time freed) otherwise. Null when "
+        "no confirmation is asked, or once it is given."
+    )
     services: list[LineOut]
     changes_allowed: list[str] = Field(
         description="What may still be done to it now: cancel, move (none once it has begun, the citizen has "
@@ -197,6 +202,10 @@ class AppointmentOut(Schema):
     @staticmethod
     def resolve_office(appointment: Appointment) -> str:
         return appointment.office.slug
+
+    @staticmethod
+    def resolve_confirm_by(appointment: Appointment) -> datetime.datetime | None:
+        return appointment.confirm_by if appointment.awaiting_confirmation else None
 
     @staticmethod
     def resolve_changes_allowed(appointment: Appointment) -> list[str]:

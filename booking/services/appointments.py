@@ -24,6 +24,7 @@ from booking.messages import appointment_messages_record
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
+from booking.services.confirmation import confirmation_fields
 from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_keep, slots_release, slots_take
 from buergerservice import versions
@@ -375,8 +376,10 @@ def appointment_book(
     a hold, or when it is gone, the units are taken now. A hold becomes at
     most one appointment: confirming it again raises HoldAlreadyBooked with
     the appointment it became (the database's unique ``hold_token`` has the
-    last word). The appointment comes back with its lines (and their
-    services) as if prefetched, so answering with it needs no query.
+    last word). Where the office or a service asks for it, an online booking
+    waits for the citizen to confirm the e-mail address
+    (``booking.services.confirmation``). The appointment comes back with its
+    lines (and their services) as if prefetched, so answering with it needs no query.
     """
     durations = needs_durations(office=office, needs=needs, now=now)
     minutes = needs_minutes(needs=needs, durations=durations, slot_minutes=office.slot_minutes)
@@ -448,6 +451,7 @@ def _book(
             interpreter_language=contact.interpreter_language.strip(),
             step_free_access=contact.step_free_access,
             hold_token=hold_token or None,
+            **confirmation_fields(office=office, needs=needs, channel=channel, email=email, start=start, now=now),
         )
         lines = AppointmentService.objects.bulk_create(
             AppointmentService(
@@ -459,7 +463,9 @@ def _book(
             for need in needs
         )
         _lines_known(appointment, lines)
-        appointment_messages_record(appointment=appointment, kind=MessageKind.CONFIRMATION, now=now)
+        # Not final yet where the e-mail address must be confirmed: the message asks for that first.
+        kind = MessageKind.ACTIVATION if appointment.awaiting_confirmation else MessageKind.CONFIRMATION
+        appointment_messages_record(appointment=appointment, kind=kind, now=now)
     return appointment
 
 

@@ -58,6 +58,7 @@ from booking.services.appointments import (
     hold_extend,
     hold_place,
 )
+from booking.services.confirmation import appointment_confirm, confirmation_asked
 from booking.services.slots import released_until
 from booking.views.shared import Note, SharedPage, shared_key, shared_render, shared_response, shared_reuse
 from buergerservice import versions
@@ -510,7 +511,12 @@ def check(request: HttpRequest, token: str) -> HttpResponse:
     if not data:
         return redirect("booking:details", token=token)
     contact = Contact(**{key: data[key] for key in Contact.__dataclass_fields__})
-    context = _hold_context(held) | {"contact": contact}
+    office = held.hold.office
+    asked = confirmation_asked(office=office, needs=held.chosen, channel=held.hold.channel, email=contact.email)
+    context = _hold_context(held) | {
+        "contact": contact,
+        "confirm_minutes": office.confirm_within_minutes if asked else 0,
+    }
     if request.method == "GET":
         return render(request, "booking/check.html", context)
     try:
@@ -567,6 +573,29 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@limited("book")
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the e-mail that asks to confirm: a page with one button (a mail scanner that opens every
+    link must not confirm for the citizen), which makes the booking final."""
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("office").prefetch_related("lines__service"), confirm_token=token
+    )
+    now = timezone.now()
+    waiting = appointment.status != Appointment.Status.CANCELLED and appointment.confirmed_at is None
+    if request.method == "GET" and waiting and appointment.confirm_by > now:
+        context = {"appointment": appointment, "office": appointment.office, "chosen": appointment_needs(appointment)}
+        return render(request, "booking/confirm.html", context)
+    try:  # a POST in time confirms; anything else is answered with how it stands (confirming again changes nothing)
+        appointment_confirm(appointment=appointment, now=now)
+    except BookingError as error:
+        return render(
+            request, "booking/confirm.html", {"appointment": appointment, "refusal": error.message}, status=410
+        )
+    messages.success(request, _("Your appointment is confirmed. It is yours."))
+    return redirect("booking:manage", token=appointment.manage_token)
 
 
 @require_GET

@@ -121,6 +121,18 @@ def test_the_day_lists_its_appointments_in_time_order_with_services_persons_need
     assert "Otto Morgen" not in html
 
 
+def test_the_day_marks_online_bookings_whose_e_mail_is_not_confirmed_yet(client, world):
+    world.office_a.confirm_email = True
+    world.office_a.save()
+    world.book("10:00", name="Una Unconfirmed", email="una@example.org", now=at("08:00"))
+    world.book("10:30", name="Paul Phone", channel=Appointment.Channel.PHONE, now=at("08:00"))
+    with time_machine.travel(at("08:30"), tick=False):
+        html = signed_in(client, world.clerk_a).get(en(day_url())).content.decode()
+    row = html[html.index("Una Unconfirmed") : html.index("Paul Phone")]
+    assert "e-mail not confirmed yet" in row
+    assert html.count("e-mail not confirmed yet") == 1  # the clerk's booking for a caller needs none
+
+
 def test_the_date_parameter_selects_a_day_and_a_bad_date_shows_today(client, world):
     world.book("09:00", name="Heute Hanna")
     world.book("09:00", day=TOMORROW, name="Morgen Moritz")

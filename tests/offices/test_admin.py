@@ -34,6 +34,7 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "phone_share_percent": "20",
         "phone_release_hours": "48",
         "min_notice_minutes": "30",
+        "confirm_within_minutes": "60",
         "walkin_cutoff_minutes": "30",
         "pickup_counters": "",
     }

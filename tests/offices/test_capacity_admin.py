@@ -83,6 +83,7 @@ def test_walk_in_windows_and_booking_rules_are_set_on_the_office_and_rebuild_the
         "phone_share_percent": "50",
         "phone_release_hours": "48",
         "min_notice_minutes": "30",
+        "confirm_within_minutes": "60",
         "walkin_cutoff_minutes": "30",
         "pickup_counters": "",
         "hours-TOTAL_FORMS": "1",

@@ -212,3 +212,41 @@ def test_a_cancel_clicked_twice_at_once_cancels_once_and_logs_no_error(caplog) -
         assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
     assert not [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
     assert_integrity(MONDAY)
+
+
+def test_confirming_lapsing_moving_and_cancelling_unconfirmed_bookings_at_once_decide_each_once() -> None:
+    """E-mail confirmation (booking.services.confirmation): at the deadline, a late confirmation and the lapse
+    sweeps (three at once) meet moves, cancellations and new bookings of the freed times. Each unconfirmed
+    booking ends exactly one way; nothing deadlocks; the counts stay true."""
+    from booking.services.confirmation import appointment_confirm, appointments_lapse
+
+    office = office_with_counters(1)
+    office.confirm_email = True
+    office.save()
+    starts = ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30"]
+    waiting = {hhmm: book(office, at(hhmm), f"waiting-{hhmm}@example.org") for hhmm in starts}
+    assert all(appointment.awaiting_confirmation for appointment in waiting.values())
+    deadline = waiting["08:00"].confirm_by
+    before, after = deadline - datetime.timedelta(seconds=1), deadline + datetime.timedelta(seconds=1)
+    results = race(
+        [
+            *[lambda hhmm=hhmm: appointment_confirm(appointment=waiting[hhmm], now=before) for hhmm in starts[:4]],
+            *[lambda: appointments_lapse(now=after)] * 3,
+            lambda: appointment_move(appointment=waiting["08:30"], start=at("11:00"), now=before),
+            lambda: appointment_cancel(appointment=waiting["09:00"], now=before),
+            # Others booking the times that are freed (or not) meanwhile.
+            *[lambda hhmm=hhmm: book(office, at(hhmm), f"next-{hhmm}@example.org") for hhmm in starts],
+        ]
+    )
+    errors = [result for result in results if result.startswith("error")]
+    assert not errors, errors
+    appointments_lapse(now=after)  # what a move kept from one sweep, the next takes
+    for appointment in Appointment.objects.filter(email__startswith="waiting-"):
+        if appointment.confirmed_at is not None:  # confirmed in time: booked, and never lapsed afterwards
+            assert appointment.status == Appointment.Status.BOOKED and appointment.cancelled_at is None
+        else:
+            assert appointment.status == Appointment.Status.CANCELLED
+    assert Appointment.objects.filter(email__startswith="waiting-", confirmed_at__isnull=False).count() >= 1
+    for hhmm in starts:  # one counter: each time booked at most once, whoever got it
+        assert booked(office, hhmm) <= 1
+    assert_integrity(MONDAY)
