@@ -4,6 +4,7 @@ Run by hand from the project root (PostgreSQL and Redis needed; about two minute
 
     .venv/bin/python bench/bots.py
     .venv/bin/python bench/bots.py --citizens 40 --bots 2 --bot-mail distinct
+    .venv/bin/python bench/bots.py --bot-mail distinct --confirm
 
 It creates its own database (``--database-url``, default ``bs_http_bots``, dropped first and at the
 end) with one office (``--counters`` clerks, Mon-Fri 08:00-12:00 and 13:00-16:00, identity cards in
@@ -29,6 +30,11 @@ At the release (the day is released a second before the actors start):
   addresses (``--bot-mail plus``, as the script that booked a day) or a new mailbox each time
   (``--bot-mail distinct``); a 429 is waited out (its ``Retry-After``), until the day is full
   or ``--seconds`` are over.
+
+With ``--confirm`` the office of the **after** phase also asks for e-mail confirmation: each citizen
+opens the link ``--mail`` seconds (0.5 to 1.5 times it) after booking; the bots do not (their
+addresses are read by nobody) unless ``--bot-confirms``. At the end the lapse sweep runs as at the
+last deadline, and the table shows who is left booked ("final").
 
 It prints, per phase: the times and units released, who got them (citizens, bots, the share of
 each), the bots' CPU seconds per appointment (the bot threads' own CPU time, their solving
@@ -90,6 +96,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=2, help="seconds a citizen looks at the times")
     parser.add_argument("--typing", type=float, default=4, help="seconds a citizen types name and e-mail")
     parser.add_argument("--seconds", type=float, default=60, help="the longest a phase runs")
+    parser.add_argument(
+        "--confirm",
+        action="store_true",
+        help="after the defences, the office also asks for e-mail confirmation: citizens confirm from their "
+        "mailbox, bots (whose addresses nobody reads) do not, and their bookings lapse",
+    )
+    parser.add_argument("--bot-confirms", action="store_true", help="with --confirm: bots read their mail too")
+    parser.add_argument("--mail", type=float, default=5, help="seconds until a citizen opens the link")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -160,11 +174,15 @@ def release(day: datetime.date) -> tuple[int, int]:
     return slots.count(), units
 
 
-def outcome(day: datetime.date) -> Counter:
+def outcome(day: datetime.date, *, booked_only: bool = False) -> Counter:
+    """Who booked the day: every appointment made, or (``booked_only``) those still booked after the lapse."""
     from booking.models import Appointment
 
     got: Counter = Counter()
-    for email in Appointment.objects.filter(start__date__gte=day).values_list("email", flat=True):
+    appointments = Appointment.objects.filter(start__date__gte=day)
+    if booked_only:
+        appointments = appointments.filter(status=Appointment.Status.BOOKED)
+    for email in appointments.values_list("email", flat=True):
         got["bots" if email.startswith("bot") else "citizens"] += 1
     return got
 
@@ -238,6 +256,7 @@ class Phase:
     port: int
     proof: bool
     deadline: float
+    confirm: bool = False
     citizen_seconds: list[float] = field(default_factory=list)
     citizen_waits: list[float] = field(default_factory=list)  # the same, less the citizens' own pauses
     citizens_without: int = 0
@@ -291,18 +310,47 @@ def citizen(phase: Phase, args: argparse.Namespace, number: int, rng: random.Ran
             "email": f"citizen{number}@example.org",
             "hold": body["token"],
         }
-        status = client.call("POST", "/api/v1/appointments", booking)[0]
+        status, body, _headers = client.call("POST", "/api/v1/appointments", booking)
         if status in (200, 201):
             took = time.monotonic() - arrived
             with phase.lock:
                 phase.citizen_seconds.append(took)
                 phase.citizen_waits.append(took - paused)
+            if phase.confirm:
+                time.sleep(args.mail * rng.uniform(0.5, 1.5))
+                confirm_from_mailbox(body["manage_token"])
             return
         outcome = f"booking {status}"
         break
     with phase.lock:
         phase.citizens_without += 1
         phase.citizen_failures[outcome] += 1
+
+
+def confirm_from_mailbox(manage_token: str) -> None:
+    """What opening the link in the e-mail does (the service the confirm page calls), in this thread."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from booking.models import Appointment
+    from booking.services.confirmation import appointment_confirm
+
+    try:
+        appointment_confirm(appointment=Appointment.objects.get(manage_token=manage_token), now=timezone.now())
+    finally:
+        connection.close()
+
+
+def lapse_all(day: datetime.date) -> int:
+    """The sweep at the deadline of every booking still unconfirmed; returns how many it freed."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from booking.models import Appointment
+    from booking.services.confirmation import appointments_lapse
+
+    last = Appointment.objects.filter(start__date__gte=day).aggregate(last=Max("confirm_by"))["last"]
+    return appointments_lapse(now=max(last, timezone.now()) + datetime.timedelta(seconds=1)) if last else 0
 
 
 def bot(phase: Phase, args: argparse.Namespace, number: int) -> None:
@@ -334,6 +382,8 @@ def bot(phase: Phase, args: argparse.Namespace, number: int) -> None:
                 bench_http.report(f"bot{number}.first_{status}", json.dumps(body)[:300])
             if status == 201:  # noqa: PLR2004
                 booked += 1
+                if phase.confirm and args.bot_confirms:
+                    confirm_from_mailbox(body["manage_token"])
             elif status == 429:  # noqa: PLR2004
                 time.sleep(
                     min(float(response_headers.get("Retry-After", "1")), max(0.0, phase.deadline - time.monotonic()))
@@ -352,11 +402,22 @@ def phase_run(name: str, args: argparse.Namespace, slug: str, day: datetime.date
     env.update({"BENCH_DEFENCES": "1"} if defences else DEFENCES_OFF)
     bench_http.redis_empty(args.redis_url)
     day_reset(day)
+    from offices.models import Office
+
+    confirm = defences and args.confirm
+    Office.objects.update(confirm_email=confirm)
     log = LOG_DIR / f"bots-{name}.log"
     server = bench_http.server_start(args, env, log)
     try:
         times, units = release(day)
-        phase = Phase(slug=slug, day=day, port=args.port, proof=defences, deadline=time.monotonic() + args.seconds)
+        phase = Phase(
+            slug=slug,
+            day=day,
+            port=args.port,
+            proof=defences,
+            deadline=time.monotonic() + args.seconds,
+            confirm=confirm,
+        )
         rng = random.Random(args.seed)  # noqa: S311 - arrival times, not secrets
         threads = [
             threading.Thread(target=citizen, args=(phase, args, number, random.Random(rng.random())), daemon=True)  # noqa: S311
@@ -373,6 +434,8 @@ def phase_run(name: str, args: argparse.Namespace, slug: str, day: datetime.date
         bench_http.process_stop(server)
     got = outcome(day)
     bots_got = got["bots"]
+    lapsed = lapse_all(day) if confirm else 0
+    final = outcome(day, booked_only=True)
     return {
         "phase": name,
         "times_released": times,
@@ -382,6 +445,10 @@ def phase_run(name: str, args: argparse.Namespace, slug: str, day: datetime.date
         "citizens_without": phase.citizens_without,
         "bots_booked": bots_got,
         "bots_share": bots_got / max(1, got["citizens"] + bots_got),
+        "lapsed_unconfirmed": lapsed,
+        "citizens_final": final["citizens"],
+        "bots_final": final["bots"],
+        "bots_final_share": final["bots"] / max(1, final["citizens"] + final["bots"]),
         "one_citizen_share": 1 / (args.citizens + args.bots),
         "bot_cpu_seconds_per_appointment": phase.bot_cpu / bots_got if bots_got else float("inf"),
         "bot_cpu_seconds": phase.bot_cpu,
@@ -419,6 +486,8 @@ def main(argv: list[str]) -> int:
             "citizens_without": "citizens without",
             "bots_booked": "bots booked",
             "bots_share": "bots' share",
+            "bots_final": "bots' final",
+            "bots_final_share": "bots' final share",
             "one_citizen_share": "one citizen's share",
             "bot_cpu_seconds_per_appointment": "bot CPU s per appointment",
             "citizen_p95_seconds": "citizens' p95 s",

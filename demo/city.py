@@ -103,6 +103,7 @@ class DemoOffice:
     services: tuple[str, ...]
     extra_minutes: int = 0  # added to every service's default duration
     adjust: Mapping[str, int] = field(default_factory=dict)  # service slug -> minutes added to the default
+    confirm_email: bool = False  # online bookings final only once the e-mail address is confirmed
 
 
 CITIZEN = Office.Kind.CITIZEN_OFFICE
@@ -389,6 +390,7 @@ OFFICES: tuple[DemoOffice, ...] = (
         HOURS_IMMIGRATION,
         IMMIGRATION_SERVICES,
         adjust={"niederlassungserlaubnis": 15},
+        confirm_email=True,  # where resellers' bots go first
     ),
 )
 

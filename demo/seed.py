@@ -178,6 +178,7 @@ def seed_office(row: DemoOffice, services: dict[str, Service]) -> Office:
             "email": row.email,
             "step_free": row.step_free,
             "pickup_counters": "1" if row.kind == Office.Kind.CITIZEN_OFFICE else "",
+            "confirm_email": row.confirm_email,
             "active": True,
         },
     )

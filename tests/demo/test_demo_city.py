@@ -55,6 +55,11 @@ def test_the_city_has_citizen_offices_mobile_sites_a_civil_registry_and_an_immig
     assert kinds.count(Office.Kind.IMMIGRATION_OFFICE) == 1
 
 
+def test_the_immigration_office_alone_asks_for_e_mail_confirmation(city: str) -> None:
+    asking = Office.objects.filter(confirm_email=True)
+    assert [office.kind for office in asking] == [Office.Kind.IMMIGRATION_OFFICE]
+
+
 def test_mobile_sites_open_only_on_a_few_dates_a_month(city: str) -> None:
     today = TODAY.date()
     for site in Office.objects.filter(kind=Office.Kind.MOBILE_SITE):

@@ -233,13 +233,18 @@ def office_from_today(slug: str = "mitte") -> Office:
     return office
 
 
-def next_weekday_at_nine() -> str:
-    """Tomorrow's or the next weekday's 09:00 in Berlin, as the API takes a start."""
+def next_weekday() -> datetime.date:
+    """Tomorrow, or the next weekday after it (in Berlin)."""
     from django.utils import timezone
 
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    while day.weekday() >= 5:  # noqa: PLR2004 - Saturday
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def next_weekday_at_nine() -> str:
+    """Tomorrow's or the next weekday's 09:00 in Berlin, as the API takes a start."""
     from booking.grid import BERLIN
 
-    day = timezone.localdate() + datetime.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return datetime.datetime.combine(day, datetime.time(9), tzinfo=BERLIN).isoformat()
+    return datetime.datetime.combine(next_weekday(), datetime.time(9), tzinfo=BERLIN).isoformat()

@@ -1,17 +1,15 @@
 """The proof of work in a real browser: the ALTCHA widget from our own files, under our CSP, by keyboard alone."""
 
-import datetime
 import re
 from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
-from django.utils import timezone
 
 from access.models import UsedProof
 from booking.models import Appointment, Hold
-from tests.support.factories import office_from_today
+from tests.support.factories import next_weekday, office_from_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,13 +21,6 @@ def proof_on() -> Iterator[None]:
     with override_settings(PROOF_OF_WORK=True, PROOF_OF_WORK_COST=1000, PROOF_OF_WORK_COUNTER=2000):
         yield
     cache.clear()
-
-
-def next_weekday() -> datetime.date:
-    day = timezone.localdate() + datetime.timedelta(days=1)
-    while day.weekday() >= 5:  # noqa: PLR2004 - Saturday
-        day += datetime.timedelta(days=1)
-    return day
 
 
 def test_a_citizen_books_with_the_widget_by_keyboard_alone(page) -> None:  # type: ignore[no-untyped-def]
