@@ -11,9 +11,9 @@ from access.models import ApiKey
 class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are created here and shown once, on the page after "Save"; afterwards only their beginning is known."""
 
-    list_display = ["name", "prefix", "budget_scale", "active", "created_at", "last_used_at"]
+    list_display = ["name", "prefix", "budget_scale", "books_for_callers", "active", "created_at", "last_used_at"]
     list_filter = ["active"]
-    fields = ["name", "budget_scale", "active", "prefix", "created_at", "last_used_at"]
+    fields = ["name", "budget_scale", "books_for_callers", "active", "prefix", "created_at", "last_used_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: object, change: bool) -> None:

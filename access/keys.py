@@ -42,6 +42,12 @@ def presented_key(request: HttpRequest) -> str | None:
     return key if scheme.lower() == "bearer" and key else None
 
 
+def books_for_callers(request: HttpRequest) -> bool:
+    """Whether the request comes with an active key of staff booking for callers (``ApiKey.books_for_callers``)."""
+    key = api_key_of(request)
+    return isinstance(key, ApiKey) and key.books_for_callers
+
+
 def api_key_of(request: HttpRequest) -> ApiKey | UnknownKey | None:
     """The request's active API key; UNKNOWN for a key that is wrong or revoked; None without one.
 

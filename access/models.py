@@ -23,6 +23,14 @@ class ApiKey(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("Each request budget of this key is this many times what one citizen's address may do."),
     )
+    books_for_callers = models.BooleanField(
+        _("books for callers"),
+        default=False,
+        help_text=_(
+            "Staff book through this key for people on the phone (e.g. the 115 service centre): their bookings "
+            "need no e-mail confirmation, as the clerks' own. Not for a portal where citizens book themselves."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True, help_text=_("Untick to revoke the key at once."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)

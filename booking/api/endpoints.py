@@ -18,6 +18,7 @@ from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
 
+from access.keys import books_for_callers
 from access.limits import limited
 from access.proof import HEADER as PROOF_HEADER
 from access.proof import proof_needed, solution_spend
@@ -396,7 +397,13 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
 
     def book() -> Appointment:
         return appointment_book(
-            office=office, start=payload.start, needs=needs, contact=contact, now=now, hold_token=payload.hold
+            office=office,
+            start=payload.start,
+            needs=needs,
+            contact=contact,
+            now=now,
+            hold_token=payload.hold,
+            for_caller=books_for_callers(request),
         )
 
     try:

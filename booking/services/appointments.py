@@ -368,6 +368,7 @@ def appointment_book(
     now: datetime.datetime,
     channel: str = Appointment.Channel.ONLINE,
     hold_token: str | None = None,
+    for_caller: bool = False,
 ) -> Appointment:
     """Book an appointment, all in one transaction; raises BookingError or SlotTaken and changes nothing then.
 
@@ -378,7 +379,8 @@ def appointment_book(
     the appointment it became (the database's unique ``hold_token`` has the
     last word). Where the office or a service asks for it, an online booking
     waits for the citizen to confirm the e-mail address
-    (``booking.services.confirmation``). The appointment comes back with its
+    (``booking.services.confirmation``), unless staff book it ``for_caller``
+    (the phone channel always is). The appointment comes back with its
     lines (and their services) as if prefetched, so answering with it needs no query.
     """
     durations = needs_durations(office=office, needs=needs, now=now)
@@ -397,6 +399,7 @@ def appointment_book(
                 now=now,
                 channel=channel,
                 hold_token=hold_token,
+                for_caller=for_caller,
             )
         except _CodeTaken:
             # The whole transaction again, not a savepoint around the insert: a savepoint costs every booking
@@ -416,6 +419,7 @@ def _book(
     now: datetime.datetime,
     channel: str,
     hold_token: str | None,
+    for_caller: bool,
 ) -> Appointment:
     """One attempt of ``appointment_book``: its transaction, in the lock order."""
     email = contact.email.strip().lower()
@@ -451,7 +455,14 @@ def _book(
             interpreter_language=contact.interpreter_language.strip(),
             step_free_access=contact.step_free_access,
             hold_token=hold_token or None,
-            **confirmation_fields(office=office, needs=needs, channel=channel, email=email, start=start, now=now),
+            **confirmation_fields(
+                office=office,
+                needs=needs,
+                channel=Appointment.Channel.PHONE if for_caller else channel,
+                email=email,
+                start=start,
+                now=now,
+            ),
         )
         lines = AppointmentService.objects.bulk_create(
             AppointmentService(

@@ -255,3 +255,28 @@ def test_the_check_page_says_a_link_will_come(office, client: Client) -> None:  
     page = client.get(f"/book/hold/{hold.token}/check/")
     assert page.status_code == 200
     assert "innerhalb von 60 Minuten" in page.content.decode()
+
+
+@pytest.mark.parametrize(("for_callers", "asked"), [(True, False), (False, True)])
+def test_an_api_key_of_staff_booking_for_callers_skips_it_and_a_portal_s_does_not(  # type: ignore[no-untyped-def]
+    office, client: Client, for_callers: bool, asked: bool
+) -> None:
+    from access.keys import api_key_create
+
+    key, secret = api_key_create(name="115 service centre" if for_callers else "city portal")
+    key.books_for_callers = for_callers
+    key.save()
+    payload = {
+        "office": office.slug,
+        "start": at(MONDAY, "09:00").isoformat(),
+        "services": [{"service": "personalausweis", "persons": 2}],
+        "name": "Erika Mustermann",
+        "email": "erika@example.org",
+    }
+    response = client.post(
+        "/api/v1/appointments", payload, content_type="application/json", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 201, response.content
+    appointment = Appointment.objects.get()
+    assert appointment.awaiting_confirmation is asked
+    assert kinds(appointment) == [Kind.ACTIVATION if asked else Kind.CONFIRMATION]
