@@ -576,7 +576,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@limited("book")
+@limited("read")  # not "book": a household confirming its bookings must not run out of its budget
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the e-mail that asks to confirm: a page with one button (a mail scanner that opens every
     link must not confirm for the citizen), which makes the booking final."""
