@@ -53,7 +53,8 @@ class Kind(TextChoices):
 # The request to confirm is not among the changes: a move sent after it must not withdraw the only link.
 CHANGE_KINDS = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE, Kind.LAPSED}
 CANCELLATIONS = {Kind.CANCELLED_BY_CITIZEN, Kind.CANCELLED_BY_OFFICE, Kind.LAPSED}
-WITHOUT_CALENDAR = {Kind.REMINDER, Kind.ACTIVATION, Kind.LAPSED}  # not final, never final, or nothing new
+# Nothing new for the calendar, or not final yet. A lapse carries a CANCEL: a move may have sent the time before.
+WITHOUT_CALENDAR = {Kind.REMINDER, Kind.ACTIVATION}
 
 
 # Links -------------------------------------------------------------------------------------------
@@ -366,6 +367,9 @@ def _activation_obsolete(message: Message) -> str:
         return _("The booking is confirmed already.")
     if appointment.status == Appointment.Status.CANCELLED:
         return _("The appointment is no longer booked.")
+    then = as_recorded(message)
+    if (appointment.start, appointment.sequence) != (then.start, then.sequence):
+        return _("The appointment was moved.")  # its mail repeats the link with the new time
     return ""
 
 

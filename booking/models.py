@@ -187,8 +187,9 @@ class Appointment(models.Model):
 
     @property
     def awaiting_confirmation(self) -> bool:
-        """Booked online where an e-mail confirmation is asked, and not confirmed yet: not final."""
-        return self.status == self.Status.BOOKED and self.confirm_by is not None and self.confirmed_at is None
+        """Booked online where an e-mail confirmation is asked, and not confirmed yet: not final (also while the
+        office has to rebook it)."""
+        return self.status != self.Status.CANCELLED and self.confirm_by is not None and self.confirmed_at is None
 
     @property
     def duration_minutes(self) -> int:

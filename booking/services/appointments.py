@@ -24,7 +24,7 @@ from booking.messages import appointment_messages_record
 from booking.models import Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
-from booking.services.confirmation import confirmation_fields
+from booking.services.confirmation import confirm_by_after_move, confirmation_fields
 from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_keep, slots_release, slots_take
 from buergerservice import versions
@@ -657,6 +657,7 @@ def appointment_move(
     claimed = _hold_claim(hold)
     # Under the slots' locks, before any unit changes: a stale copy (a second click) changes nothing.
     locked = _lock_unchanged(appointment)
+    confirm_by_after_move(locked, start=start, now=now)
     # The old time returns to the open calendar after the pause, as a cancelled one does: moving away is no way
     # round it. The office's moves (rebooking) give it back at once.
     pausing = by == CancelledBy.CITIZEN
@@ -680,7 +681,7 @@ def appointment_move(
     locked.start, locked.end = start, end
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
-    locked.save(update_fields=["start", "end", "status", "sequence", "updated_at"])
+    locked.save(update_fields=["start", "end", "status", "sequence", "confirm_by", "updated_at"])
     appointment_messages_record(appointment=locked, kind=MessageKind.MOVED, now=now, reason=reason)
     return locked
 
@@ -700,6 +701,7 @@ def _move_to_office(
     old = [(appointment.office_id, appointment.start, appointment.end)] if holds_units else []
     slots_lock([(office.pk, start, end), *old])  # both offices' slots in (office, start) order, before any change
     locked = _lock_unchanged(appointment)
+    confirm_by_after_move(locked, start=start, now=now)
     slots_take(office=office, start=start, end=end, channel=appointment.channel, now=now)
     if holds_units:
         slots_release(
@@ -708,7 +710,7 @@ def _move_to_office(
     locked.office, locked.start, locked.end = office, start, end
     locked.status = Appointment.Status.BOOKED
     locked.sequence += 1
-    locked.save(update_fields=["office", "start", "end", "status", "sequence", "updated_at"])
+    locked.save(update_fields=["office", "start", "end", "status", "sequence", "confirm_by", "updated_at"])
     for line in lines:
         line.minutes = durations[line.service_id] * line.persons
     AppointmentService.objects.bulk_update(lines, ["minutes"])

@@ -54,7 +54,9 @@ def confirmation_fields(
 @transaction.atomic
 def appointment_confirm(*, appointment: Appointment, now: datetime.datetime) -> Appointment:
     """The citizen opened the link in time: the booking is final, and the usual confirmation (calendar file,
-    reminders) is sent. Confirming again changes nothing. Raises BookingError when it lapsed or was cancelled.
+    reminders) is sent; for one the office has to rebook, only the address counts as confirmed (the move to a
+    new time brings the calendar file). Confirming again changes nothing. Raises BookingError when it lapsed or
+    was cancelled.
     """
     # The race with the lapse: both are conditional updates of this row; whichever comes second finds it changed.
     confirmed = Appointment.objects.filter(
@@ -62,10 +64,11 @@ def appointment_confirm(*, appointment: Appointment, now: datetime.datetime) -> 
         status__in=[Appointment.Status.BOOKED, Appointment.Status.NEEDS_REBOOKING],
         confirmed_at__isnull=True,
         confirm_by__gt=now,
-    ).update(confirmed_at=now)
+    ).update(confirmed_at=now, updated_at=now)
     current = Appointment.objects.select_related("office").get(pk=appointment.pk)
     if confirmed:
-        appointment_messages_record(appointment=current, kind=MessageKind.CONFIRMATION, now=now)
+        if current.status == Appointment.Status.BOOKED:
+            appointment_messages_record(appointment=current, kind=MessageKind.CONFIRMATION, now=now)
         return current
     if current.status == Appointment.Status.CANCELLED:
         lapsed = current.confirmed_at is None and current.cancelled_at and current.cancelled_at >= current.confirm_by
@@ -75,9 +78,21 @@ def appointment_confirm(*, appointment: Appointment, now: datetime.datetime) -> 
     return current  # confirmed before (a second click), or nothing was asked
 
 
+def confirm_by_after_move(appointment: Appointment, *, start: datetime.datetime, now: datetime.datetime) -> None:
+    """Before ``appointment`` (locked) moves to ``start``: refuse once its deadline has passed (the sweep is about
+    to free it), and keep the deadline no later than the new start. Nothing for one confirmed or never asked."""
+    if not appointment.awaiting_confirmation:
+        return
+    if appointment.confirm_by <= now:
+        raise BookingError(LAPSED)
+    appointment.confirm_by = min(appointment.confirm_by, start)
+
+
+UNCONFIRMED = [Appointment.Status.BOOKED, Appointment.Status.NEEDS_REBOOKING]
+
+
 def _awaiting_due(now: datetime.datetime) -> dict[str, object]:
     return {
-        "status": Appointment.Status.BOOKED,
         "confirm_by__lte": now,
         "confirmed_at__isnull": True,
         "visit": Appointment.Visit.EXPECTED,  # a citizen the desk has checked in is there in person
@@ -86,26 +101,34 @@ def _awaiting_due(now: datetime.datetime) -> dict[str, object]:
 
 def appointments_lapse(*, now: datetime.datetime, limit: int = 500) -> int:
     """Cancel the appointments still unconfirmed at their deadline, free their units at once and tell the
-    citizens; returns how many. Safe to run from many places at once, and beside confirmations and moves.
+    citizens; returns how many. One the office has to rebook lapses too (its units are free already).
+    Safe to run from many places at once, and beside confirmations, moves and rebuilds.
     """
     with transaction.atomic():
-        due = list(Appointment.objects.filter(**_awaiting_due(now)).select_related("office").order_by("pk")[:limit])
-        slots_lock([(appointment.office_id, appointment.start, appointment.end) for appointment in due])
+        due = list(
+            Appointment.objects.filter(status__in=UNCONFIRMED, **_awaiting_due(now))
+            .select_related("office")
+            .order_by("pk")[:limit]
+        )
+        holding = [appointment for appointment in due if appointment.status == Appointment.Status.BOOKED]
+        slots_lock([(appointment.office_id, appointment.start, appointment.end) for appointment in holding])
         lapsed = 0
         for appointment in due:
-            # Still as read (a move meanwhile changed its range: the next run takes it) and still unconfirmed.
+            # Still as read (a move or a rebuild meanwhile: the next run takes it) and still unconfirmed.
             changed = Appointment.objects.filter(
                 pk=appointment.pk,
                 office_id=appointment.office_id,
                 start=appointment.start,
                 end=appointment.end,
+                status=appointment.status,
                 **_awaiting_due(now),
-            ).update(status=Appointment.Status.CANCELLED, cancelled_at=now)
+            ).update(status=Appointment.Status.CANCELLED, cancelled_at=now, updated_at=now)
             if not changed:
                 continue
-            slots_release(
-                office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
-            )
+            if appointment.status == Appointment.Status.BOOKED:
+                slots_release(
+                    office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
+                )
             appointment.status, appointment.cancelled_at = Appointment.Status.CANCELLED, now
             appointment_messages_record(appointment=appointment, kind=MessageKind.LAPSED, now=now)
             lapsed += 1

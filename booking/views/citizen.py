@@ -589,12 +589,15 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         context = {"appointment": appointment, "office": appointment.office, "chosen": appointment_needs(appointment)}
         return render(request, "booking/confirm.html", context)
     try:  # a POST in time confirms; anything else is answered with how it stands (confirming again changes nothing)
-        appointment_confirm(appointment=appointment, now=now)
+        current = appointment_confirm(appointment=appointment, now=now)
     except BookingError as error:
         return render(
             request, "booking/confirm.html", {"appointment": appointment, "refusal": error.message}, status=410
         )
-    messages.success(request, _("Your appointment is confirmed. It is yours."))
+    if current.status == Appointment.Status.NEEDS_REBOOKING:
+        messages.warning(request, _("Your e-mail address is confirmed. The office cannot keep the time, though."))
+    else:
+        messages.success(request, _("Your appointment is confirmed. It is yours."))
     return redirect("booking:manage", token=appointment.manage_token)
 
 

@@ -15,11 +15,13 @@ from booking.messages import Kind, appointment_messages, reminders_plan
 from booking.models import Appointment, Slot
 from booking.services.appointments import appointment_cancel, appointment_move
 from booking.services.confirmation import appointment_confirm, appointments_lapse
+from booking.services.slots import capacity_refresh
 from booking.tasks import lapse_unconfirmed
 from notifications.models import Message
 from notifications.services import messages_send_due
 from offices.models import Office, Service
-from tests.support.messages import MONDAY, NOW, at, book, leipzig_office, sent_now
+from tests.support.factories import ClosureFactory
+from tests.support.messages import MONDAY, NOW, at, book, ics_of, leipzig_office, sent_now
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +158,8 @@ def test_activation_lapsing_frees_the_units_and_tells_the_citizen(  # type: igno
     assert kinds(appointment) == [Kind.ACTIVATION, Kind.LAPSED]
     messages_send_due(now=NOW + HOUR)
     (told,) = [email for email in mail.outbox if email.to == ["erika@example.org"]]
-    assert "nicht rechtzeitig bestätigt" in told.body and told.attachments == []
+    assert "nicht rechtzeitig bestätigt" in told.body
+    assert ics_of(told)["METHOD"] == "CANCEL"  # a move may have put the time into a calendar before
     activation = appointment_messages(appointment).get(kind=Kind.ACTIVATION)
     assert activation.status == Message.Status.WITHDRAWN  # the request was not sent after its deadline
     page = client.post(f"/book/confirm/{appointment.confirm_token}/")  # the citizen clicks too late
@@ -280,3 +283,62 @@ def test_an_api_key_of_staff_booking_for_callers_skips_it_and_a_portal_s_does_no
     appointment = Appointment.objects.get()
     assert appointment.awaiting_confirmation is asked
     assert kinds(appointment) == [Kind.ACTIVATION if asked else Kind.CONFIRMATION]
+
+
+def flagged(office: Office) -> None:
+    """The office closes on the Monday: its appointments there are flagged to rebook, their units freed."""
+    ClosureFactory(office=office, start_date=MONDAY, end_date=MONDAY, reason_de="Wasserschaden")
+    capacity_refresh(office=office, first=MONDAY, last=MONDAY, now=NOW)
+
+
+def test_an_unconfirmed_booking_the_office_must_rebook_still_lapses_at_its_deadline(office) -> None:  # type: ignore[no-untyped-def]
+    appointment = book(office, at(MONDAY, "09:00"))
+    flagged(office)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.NEEDS_REBOOKING and appointment.awaiting_confirmation
+    assert appointments_lapse(now=NOW + HOUR) == 1  # not left in the office's list to rebook for ever
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert kinds(appointment) == [Kind.ACTIVATION, Kind.LAPSED]
+    assert integrity_check(offices=[office], first=MONDAY).ok  # nothing given back twice
+
+
+def test_confirming_one_the_office_must_rebook_confirms_the_address_but_sends_no_booked_time(  # type: ignore[no-untyped-def]
+    office, client: Client
+) -> None:
+    appointment = book(office, at(MONDAY, "09:00"))
+    flagged(office)
+    response = client.post(f"/book/confirm/{appointment.confirm_token}/", follow=True)
+    appointment.refresh_from_db()
+    assert appointment.confirmed_at == NOW and appointment.status == Appointment.Status.NEEDS_REBOOKING
+    assert kinds(appointment) == [Kind.ACTIVATION]  # no "booked" mail with a calendar file for a time not kept
+    body = response.content.decode()
+    assert "E-Mail-Adresse ist bestätigt" in body and "Er gehört Ihnen" not in body
+    assert appointments_lapse(now=NOW + HOUR) == 0
+
+
+def test_a_move_keeps_the_deadline_before_the_new_start_and_is_refused_once_it_passed(office, frozen) -> None:  # type: ignore[no-untyped-def]
+    soon = datetime.datetime.combine(MONDAY, datetime.time(8, 0), tzinfo=NOW.tzinfo)
+    frozen.move_to(soon)
+    appointment = book(office, at(MONDAY, "11:00"), now=soon)
+    assert appointment.confirm_by == at(MONDAY, "09:00")
+    moved = appointment_move(appointment=appointment, start=at(MONDAY, "08:45"), now=soon)
+    assert moved.confirm_by == at(MONDAY, "08:45")  # it never begins unconfirmed
+    moved = appointment_move(appointment=moved, start=at(MONDAY, "10:00"), now=soon)
+    assert moved.confirm_by == at(MONDAY, "08:45")  # a later start gives no more time
+    with pytest.raises(BookingError, match="nicht rechtzeitig bestätigt"):
+        appointment_move(appointment=moved, start=at(MONDAY, "10:30"), now=at(MONDAY, "08:50"))
+
+
+def test_a_request_still_waiting_after_a_move_is_withdrawn_the_move_s_mail_has_the_link(office, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BOOKING_CANCEL_PAUSE_MINUTES = 0
+    appointment = book(office, at(MONDAY, "09:00"))
+    appointment_move(appointment=appointment, start=at(MONDAY, "11:00"), now=NOW)
+    messages_send_due(now=NOW)
+    activation = appointment_messages(appointment).get(kind=Kind.ACTIVATION)
+    assert activation.status == Message.Status.WITHDRAWN  # it would tell the old time
+    (moved,) = mail.outbox
+    assert (
+        f"/book/confirm/{appointment.confirm_token}/" in moved.body
+        and "bis 10:00 Uhr am 16. November 2026" in moved.body
+    )
