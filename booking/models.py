@@ -217,6 +217,11 @@ class AppointmentService(models.Model):
         return f"{self.service} × {self.persons}"
 
 
+# The holder of a hold that keeps a freed time (a citizen's cancellation, a move away) for its pause: the
+# waitlist may hand it on first (``waitlist.services``); otherwise it returns to the open calendar when it expires.
+FREED_HOLDER = "freed"
+
+
 class Hold(models.Model):
     """A time kept for someone who is still typing: it occupies units like an appointment until it expires.
 

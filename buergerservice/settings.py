@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "notifications",
     "desk",
     "tickets",
+    "waitlist",
     "demo",
     "access",
     # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
@@ -196,6 +197,13 @@ BOOKING_HOLD_COOLDOWN_MINUTES = env_int("BOOKING_HOLD_COOLDOWN_MINUTES", 5, mini
 BOOKING_CANCEL_PAUSE_MINUTES = env_int("BOOKING_CANCEL_PAUSE_MINUTES", 30, minimum=0)
 BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)  # per person (access/identity.py)
 BOOKING_LIMIT_BY_PHONE = env_bool("BOOKING_LIMIT_BY_PHONE", False)  # the same limit per phone number too
+# The waitlist (waitlist/): an offered time is kept this long (less when it is soon, never less than the minimum),
+# passes on to the next in line when declined or lapsed, and a registration is paused after this many lapses.
+WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=5)
+WAITLIST_OFFER_MIN_MINUTES = env_int("WAITLIST_OFFER_MIN_MINUTES", 15, minimum=1)
+WAITLIST_PASS_ON_MINUTES = env_int("WAITLIST_PASS_ON_MINUTES", 3, minimum=1)
+WAITLIST_LAPSES_TO_PAUSE = env_int("WAITLIST_LAPSES_TO_PAUSE", 3, minimum=1)
+WAITLIST_MAX_PER_EMAIL = env_int("WAITLIST_MAX_PER_EMAIL", 2, minimum=1)
 
 # Proof of work (ALTCHA, access/proof.py) before a citizen's hold, and an API booking without a hold: about
 # COUNTER PBKDF2 derivations of COST iterations each (about a second in a phone's browser), doubling with every
@@ -338,6 +346,11 @@ CELERY_BEAT_SCHEDULE = {
     # Cancels bookings whose e-mail address was not confirmed in time and frees their times.
     "lapse-unconfirmed": {
         "task": "booking.tasks.lapse_unconfirmed",
+        "schedule": 60,
+    },
+    # Offers freed and free times to the waitlist in its order; lapses offers whose window ran out.
+    "waitlist-offers": {
+        "task": "waitlist.tasks.make_offers",
         "schedule": 60,
     },
     # Sends what is due and unsent: messages whose task never reached Redis,

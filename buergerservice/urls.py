@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("booking.urls")),
     path("", include("desk.urls")),
     path("", include("tickets.urls")),
+    path("", include("waitlist.urls")),
     path("", include("offices.urls")),
     prefix_default_language=False,
 )

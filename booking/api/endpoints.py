@@ -403,7 +403,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
             contact=contact,
             now=now,
             hold_token=payload.hold,
-            for_caller=books_for_callers(request),
+            email_known=books_for_callers(request),
         )
 
     try:

@@ -21,7 +21,7 @@ from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
 from booking.messages import Kind as MessageKind
 from booking.messages import appointment_messages_record
-from booking.models import Appointment, AppointmentService, Hold
+from booking.models import FREED_HOLDER, Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
 from booking.services.confirmation import confirm_by_after_move, confirmation_fields
@@ -368,7 +368,7 @@ def appointment_book(
     now: datetime.datetime,
     channel: str = Appointment.Channel.ONLINE,
     hold_token: str | None = None,
-    for_caller: bool = False,
+    email_known: bool = False,
 ) -> Appointment:
     """Book an appointment, all in one transaction; raises BookingError or SlotTaken and changes nothing then.
 
@@ -379,8 +379,9 @@ def appointment_book(
     the appointment it became (the database's unique ``hold_token`` has the
     last word). Where the office or a service asks for it, an online booking
     waits for the citizen to confirm the e-mail address
-    (``booking.services.confirmation``), unless staff book it ``for_caller``
-    (the phone channel always is). The appointment comes back with its
+    (``booking.services.confirmation``), unless the address is ``email_known``
+    (staff booking for a caller, as the phone channel always is; a waitlist
+    registration whose address was confirmed). The appointment comes back with its
     lines (and their services) as if prefetched, so answering with it needs no query.
     """
     durations = needs_durations(office=office, needs=needs, now=now)
@@ -399,7 +400,7 @@ def appointment_book(
                 now=now,
                 channel=channel,
                 hold_token=hold_token,
-                for_caller=for_caller,
+                email_known=email_known,
             )
         except _CodeTaken:
             # The whole transaction again, not a savepoint around the insert: a savepoint costs every booking
@@ -419,7 +420,7 @@ def _book(
     now: datetime.datetime,
     channel: str,
     hold_token: str | None,
-    for_caller: bool,
+    email_known: bool,
 ) -> Appointment:
     """One attempt of ``appointment_book``: its transaction, in the lock order."""
     email = contact.email.strip().lower()
@@ -458,7 +459,7 @@ def _book(
             **confirmation_fields(
                 office=office,
                 needs=needs,
-                channel=Appointment.Channel.PHONE if for_caller else channel,
+                channel=Appointment.Channel.PHONE if email_known else channel,
                 email=email,
                 start=start,
                 now=now,
@@ -567,6 +568,7 @@ def _pause_hold(
         channel=appointment.channel,
         needs=_needs_json(appointment_needs(appointment)),
         expires_at=min(now + datetime.timedelta(seconds=pause + secrets.randbelow(pause // 3 + 1)), appointment.start),
+        holder=FREED_HOLDER,  # the waitlist may hand it on before it expires
     )
     return True
 

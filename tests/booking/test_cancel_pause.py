@@ -58,7 +58,7 @@ def test_a_citizen_s_cancelled_time_comes_back_only_after_the_pause(client, offi
     assert client.delete(f"/api/v1/appointments/{appointment.manage_token}").status_code == 200
     assert "09:00" not in monday_times(client)  # nobody waiting for the seller's signal gets it
     pause = Hold.objects.get()
-    assert (pause.start, pause.holder, pause.session) == (nine(), "", "")
+    assert (pause.start, pause.holder, pause.session) == (nine(), "freed", "")
     report = integrity_check(offices=[office], first=MONDAY)
     assert report.ok and (report.appointments, report.holds) == (0, 1)  # the hold keeps the appointment's units
     assert datetime.timedelta(minutes=30) <= pause.expires_at - NOW <= datetime.timedelta(minutes=40)  # at random

@@ -1,0 +1,83 @@
+"""The waitlist's forms: when and where a citizen can come, and who they are. They validate; services write."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from booking.grid import BERLIN
+from offices.models import Office
+from waitlist.models import Part
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+]
+LONGEST = datetime.timedelta(days=180)  # how far ahead a registration may reach
+
+
+class WishForm(forms.Form):
+    offices = forms.ModelMultipleChoiceField(
+        label=_("Offices you can go to"),
+        queryset=Office.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any office that offers your services."),
+    )
+    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days you can come"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any day."),
+    )
+    parts = forms.MultipleChoiceField(
+        label=_("Times of day you can come"),
+        choices=Part.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any time of day."),
+    )
+
+    def __init__(self, *args: object, offices: list[Office], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["offices"].queryset = Office.objects.filter(pk__in=[office.pk for office in offices])
+        today = timezone.localdate()
+        self.fields["first_day"].initial = today + datetime.timedelta(days=1)
+        self.fields["last_day"].initial = today + datetime.timedelta(days=28)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        today = timezone.now().astimezone(BERLIN).date()
+        if first and first < today:
+            self.add_error("first_day", _("Please choose today or a later day."))
+        if first and last and last < first:
+            self.add_error("last_day", _("The last day must not be before the first."))
+        if last and last > today + LONGEST:
+            self.add_error("last_day", _("Please choose a day within the next six months."))
+        return cleaned
+
+
+class RegistrationForm(WishForm):
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(
+        label=_("E-mail address"), help_text=_("We send the link to confirm, and the offers, to this address.")
+    )
+    language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].initial = (get_language() or "de")[:2]
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
