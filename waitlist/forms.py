@@ -31,8 +31,8 @@ class WishForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: any office that offers your services."),
     )
-    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Days you can come"),
         choices=WEEKDAYS,

@@ -51,22 +51,22 @@ class WaitlistOffers(SubjectHandler):
         return Q(context__place=term)
 
     def scopes(self) -> list[tuple[str, str]]:
-        return [("waitlist:1", "Waiting list 1")]
+        return [("lending:1", "Waiting list 1")]
 
 
 @pytest.fixture(autouse=True)
-def waitlist() -> Iterator[WaitlistOffers]:
+def lending() -> Iterator[WaitlistOffers]:
     handler = WaitlistOffers()
     handler.withdrawn = set()
-    subjects.register("waitlist", handler)
+    subjects.register("lending", handler)
     sms.outbox.clear()
     yield handler
-    subjects.unregister("waitlist")
+    subjects.unregister("lending")
 
 
 def offer(entry: int = 7, **fields: object) -> Message:
     values: dict[str, object] = {
-        "subject_type": "waitlist",
+        "subject_type": "lending",
         "subject_id": entry,
         "kind": "offer",
         "channel": Message.Channel.EMAIL,
@@ -74,7 +74,7 @@ def offer(entry: int = 7, **fields: object) -> Message:
         "language": "en",
         "due_at": NOW,
         "context": {"place": "Tuesday 10:00"},
-        "scope": "waitlist:1",
+        "scope": "lending:1",
     } | fields
     return Message(**values)
 
@@ -123,7 +123,7 @@ def test_a_message_about_another_subject_is_retried_with_backoff(settings) -> No
     assert (message.status, message.attempts) == (Status.SENT, 2)
 
 
-def test_its_handler_withdraws_what_is_no_longer_wanted_and_nothing_goes_out_after_its_expiry(waitlist) -> None:  # type: ignore[no-untyped-def]
+def test_its_handler_withdraws_what_is_no_longer_wanted_and_nothing_goes_out_after_its_expiry(lending) -> None:  # type: ignore[no-untyped-def]
     with transaction.atomic():
         taken, late, on_time = messages_record(
             messages=[
@@ -138,7 +138,7 @@ def test_its_handler_withdraws_what_is_no_longer_wanted_and_nothing_goes_out_aft
             ],
             now=NOW - datetime.timedelta(minutes=1),  # due, not queued: the sweep sends them
         )
-    waitlist.withdrawn = {1}
+    lending.withdrawn = {1}
     assert messages_send_due(now=NOW) == 3
     statuses = dict(Message.objects.values_list("subject_id", "status"))
     assert statuses == {1: Status.WITHDRAWN, 2: Status.WITHDRAWN, 3: Status.SENT}
@@ -150,20 +150,20 @@ def test_its_handler_withdraws_what_is_no_longer_wanted_and_nothing_goes_out_aft
 
 def test_an_at_most_once_message_has_one_key_the_database_keeps_unique() -> None:
     with transaction.atomic():
-        messages_record(messages=[offer(at_most_once=True, once_key="waitlist:7:offer")], now=NOW)
+        messages_record(messages=[offer(at_most_once=True, once_key="lending:7:offer")], now=NOW)
     with pytest.raises(IntegrityError), transaction.atomic():
-        messages_record(messages=[offer(at_most_once=True, once_key="waitlist:7:offer")], now=NOW)
+        messages_record(messages=[offer(at_most_once=True, once_key="lending:7:offer")], now=NOW)
     with pytest.raises(IntegrityError), transaction.atomic():  # a key only for what must never arrive twice
-        messages_record(messages=[offer(once_key="waitlist:8:offer")], now=NOW)
+        messages_record(messages=[offer(once_key="lending:8:offer")], now=NOW)
 
 
 def test_a_message_about_another_subject_is_listed_for_its_staff_and_administrators(admin_client) -> None:  # type: ignore[no-untyped-def]
     with transaction.atomic():
         (message,) = messages_record(messages=[offer()], now=NOW + datetime.timedelta(days=1))
-    assert list(messages_in_scope(scope="waitlist:1", status=None)) == [message]
-    assert message_counts(scope="waitlist:1")[Status.PENDING] == 1
+    assert list(messages_in_scope(scope="lending:1", status=None)) == [message]
+    assert message_counts(scope="lending:1")[Status.PENDING] == 1
     changelist = reverse("admin:notifications_message_changelist")
-    page = admin_client.get(changelist + "?scope=waitlist:1").content.decode()
+    page = admin_client.get(changelist + "?scope=lending:1").content.decode()
     assert "waiting list entry 7" in page and "offer of a place" in page
     assert "Waiting list 1" in page  # the filter's choice, named by the handler
     assert "wartend@example.org" in admin_client.get(changelist + "?q=Tuesday+10:00").content.decode()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["buergerservice", "demo", "desk", "tickets", "booking", "offices", "notifications", "access"]
+APPS = ["buergerservice", "demo", "desk", "tickets", "waitlist", "booking", "offices", "notifications", "access"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
