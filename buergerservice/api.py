@@ -45,6 +45,7 @@ from booking.api.errors import install_error_handlers
 from buergerservice.openapi import declare_common_answers
 from desk.api import router as staff_router
 from tickets.api import router as status_router
+from waitlist.api import router as waitlist_router
 
 
 class BookingAPI(NinjaAPI):
@@ -97,3 +98,4 @@ api.add_router("", router)
 api.add_router("", proof_router)  # /challenge
 api.add_router("/staff/", staff_router)
 api.add_router("", status_router)  # /offices/status, /offices/{slug}/status
+api.add_router("", waitlist_router)  # /waitlist

@@ -299,7 +299,7 @@ def _taking(attempt: Callable[[], T], *, now: datetime.datetime) -> T:
     return attempt()
 
 
-def _proof_missing(request: HttpRequest, *, now: datetime.datetime) -> Status[Any] | None:
+def proof_missing(request: HttpRequest, *, now: datetime.datetime) -> Status[Any] | None:
     """403 unless the request brings a fresh proof of work (header ``Altcha``) or an API key (``access.proof``)."""
     if not proof_needed(request) or solution_spend(request.headers.get(PROOF_HEADER, ""), now=now):
         return None
@@ -329,7 +329,7 @@ def _hold_paid(token: str) -> bool:
 def create_hold(request: HttpRequest, payload: HoldIn) -> Status[Any]:
     now = timezone.now()
     office, needs = _office_and_needs(payload.office, payload.services, now=now)
-    missing = _proof_missing(request, now=now)
+    missing = proof_missing(request, now=now)
     if missing is not None:
         return missing
     try:
@@ -384,7 +384,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[A
     # A hold was paid for when it was placed (or became an appointment already); any other token is no hold.
     # Looked up only where a proof is asked for at all.
     if proof_needed(request) and not (payload.hold and _hold_paid(payload.hold)):
-        missing = _proof_missing(request, now=now)
+        missing = proof_missing(request, now=now)
         if missing is not None:
             return missing
     contact = Contact(

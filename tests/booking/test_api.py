@@ -457,6 +457,11 @@ def test_the_openapi_schema_describes_every_path(client):
         # The live status of the walk-in queues (tickets/api.py).
         "/api/v1/offices/status",
         "/api/v1/offices/{slug}/status",
+        # The waitlist (waitlist/api.py).
+        "/api/v1/waitlist",
+        "/api/v1/waitlist/{token}",
+        "/api/v1/waitlist/offers/{token}/accept",
+        "/api/v1/waitlist/offers/{token}/decline",
     }
     assert {"200", "201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/appointments"]["post"]["responses"])
     assert {"201", "403", "409", "422"} <= set(schema["paths"]["/api/v1/holds"]["post"]["responses"])

@@ -307,3 +307,74 @@ def test_withdrawing_ends_the_wait_and_passes_an_open_offer_on(office, client: C
     assert Hold.objects.get(token=offered.hold_token).holder == "freed"
     registration_withdraw(registration=erika, now=NOW)  # twice: nothing more
     assert offers_sweep(now=NOW).offered == 0
+
+
+# The public API ---------------------------------------------------------------------------------------------------
+
+
+def test_the_api_registers_shows_and_withdraws_and_books_or_declines_offers(office, client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    payload = {
+        "services": [{"service": "personalausweis"}],
+        "offices": ["mitte"],
+        "first_day": "2026-11-23",
+        "last_day": "2026-11-23",
+        "parts": ["morning"],
+        "name": "Erika Mustermann",
+        "email": "Erika@example.org",
+        "language": "en",
+    }
+    settings.PROOF_OF_WORK = True
+    refused = client.post("/api/v1/waitlist", payload, content_type="application/json")
+    assert refused.status_code == 403 and not Registration.objects.exists()  # the booking's proof of work
+    settings.PROOF_OF_WORK = False
+    created = client.post("/api/v1/waitlist", payload, content_type="application/json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["status"], body["offices"], body["parts"], body["offer"]) == (
+        "unconfirmed",
+        ["mitte"],
+        ["morning"],
+        None,
+    )
+    registration = Registration.objects.get(token=body["token"])
+    assert registration.confirm_token not in created.content.decode()  # the link goes by e-mail only
+    registration_confirm(registration=registration, now=NOW)
+    offers_sweep(now=NOW)
+    shown = client.get(f"/api/v1/waitlist/{body['token']}").json()
+    assert shown["status"] == "offered" and shown["offer"]["start"].startswith("2026-11-23T08:00")
+    declined = client.post(f"/api/v1/waitlist/offers/{shown['offer']['token']}/decline")
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    offers_sweep(now=NOW + MINUTE)
+    second = client.get(f"/api/v1/waitlist/{body['token']}").json()["offer"]
+    assert second["start"].startswith("2026-11-23T08:15")  # not the declined time again
+    booked = client.post(f"/api/v1/waitlist/offers/{second['token']}/accept")
+    assert booked.status_code == 201 and booked.json()["status"] == "booked"
+    again = client.post(f"/api/v1/waitlist/offers/{second['token']}/accept")
+    assert again.status_code == 409
+    assert client.get("/api/v1/waitlist/no-such-token").status_code == 404
+    withdrawn = client.delete(f"/api/v1/waitlist/{body['token']}").json()
+    assert withdrawn["status"] == "booked"  # booked already: nothing to withdraw
+
+
+def test_the_api_refuses_bad_registrations(office, client: Client) -> None:  # type: ignore[no-untyped-def]
+    good = {
+        "services": [{"service": "personalausweis"}],
+        "first_day": "2026-11-23",
+        "last_day": "2026-11-24",
+        "name": "Erika",
+        "email": "erika@example.org",
+    }
+    for bad in (
+        {"services": []},
+        {"services": [{"service": "nope"}]},
+        {"offices": ["nowhere"]},
+        {"last_day": "2026-11-22"},
+        {"first_day": "2026-11-01"},
+        {"weekdays": [7]},
+        {"parts": ["night"]},
+        {"email": "not-an-address"},
+        {"last_day": "2027-12-31"},
+    ):
+        response = client.post("/api/v1/waitlist", good | bad, content_type="application/json")
+        assert response.status_code == 422, (bad, response.content)
+    assert not Registration.objects.exists()
