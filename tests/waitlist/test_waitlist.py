@@ -378,3 +378,87 @@ def test_the_api_refuses_bad_registrations(office, client: Client) -> None:  # t
         response = client.post("/api/v1/waitlist", good | bad, content_type="application/json")
         assert response.status_code == 422, (bad, response.content)
     assert not Registration.objects.exists()
+
+
+# Every source of freed capacity ------------------------------------------------------------------------------------
+
+
+def test_the_time_a_citizen_moves_away_from_goes_to_the_waitlist_first(office) -> None:  # type: ignore[no-untyped-def]
+    from booking.services.appointments import appointment_move
+
+    booked = mornings_booked_out(office)
+    erika = waiting("Erika")
+    appointment_move(appointment=booked["09:00"], start=at("14:00"), now=NOW)
+    assert offers_sweep(now=NOW).offered == 1 and live_offer(erika).start == at("09:00")
+
+
+def test_a_hold_that_ran_out_is_offered(office, frozen) -> None:  # type: ignore[no-untyped-def]
+    from booking.services.appointments import hold_place
+
+    booked = mornings_booked_out(office)
+    appointment_cancel(appointment=booked["11:00"], now=NOW, by=CancelledBy.OFFICE)
+    hold_place(office=office, start=at("11:00"), needs=needs_from_param("personalausweis"), now=NOW)
+    erika = waiting("Erika")
+    assert offers_sweep(now=NOW).offered == 0  # held by someone typing
+    later = NOW + datetime.timedelta(minutes=11)
+    frozen.move_to(later)
+    from booking.services.appointments import holds_expire
+
+    holds_expire(now=later)
+    assert offers_sweep(now=later).offered == 1 and live_offer(erika).start == at("11:00")
+
+
+def test_a_booking_whose_e_mail_was_never_confirmed_frees_its_time_for_the_waitlist(office, frozen) -> None:  # type: ignore[no-untyped-def]
+    from booking.services.confirmation import appointments_lapse
+
+    booked = mornings_booked_out(office)
+    appointment_cancel(appointment=booked["10:00"], now=NOW, by=CancelledBy.OFFICE)
+    office.confirm_email = True
+    office.save()
+    book(office, "10:00", "bot@example.org")  # never confirmed
+    erika = waiting("Erika")
+    assert offers_sweep(now=NOW).offered == 0
+    later = NOW + datetime.timedelta(hours=1)
+    frozen.move_to(later)
+    assert appointments_lapse(now=later) == 1
+    assert offers_sweep(now=later).offered == 1 and live_offer(erika).start == at("10:00")
+
+
+def test_a_lifted_block_and_a_new_day_bring_offers(office, frozen) -> None:  # type: ignore[no-untyped-def]
+    from desk.services import block_create, block_remove
+    from tests.support.factories import UserFactory
+
+    clerk = UserFactory()
+    block, _change = block_create(
+        office=office,
+        date=MONDAY,
+        starts=datetime.time(8),
+        ends=datetime.time(12),
+        counters=None,
+        reason="Umbau",
+        by=clerk,
+        now=NOW,
+    )
+    erika = waiting("Erika")
+    assert offers_sweep(now=NOW).offered == 0  # the mornings are blocked
+    block_remove(block=block, now=NOW)
+    assert offers_sweep(now=NOW).offered == 1 and live_offer(erika).start == at("08:00")
+    offer_accept(offer=live_offer(erika), now=NOW)
+    # A day not yet released: nothing until its release, then the first time of it.
+    office.horizon_days = 3
+    office.save()
+    anna = waiting("Anna")
+    assert offers_sweep(now=NOW).offered == 0
+    release = datetime.datetime.combine(MONDAY - datetime.timedelta(days=3), office.release_time, tzinfo=BERLIN)
+    frozen.move_to(release)
+    assert offers_sweep(now=release).offered == 1 and live_offer(anna).start == at("08:15")
+
+
+def test_the_phone_share_released_to_online_is_offered(frozen) -> None:  # type: ignore[no-untyped-def]
+    office = bookable_office(counters=1, first=MONDAY, last=MONDAY, slug="nord", phone_share_percent=100)
+    offer(office, "personalausweis", 15)
+    erika = waiting("Erika")
+    assert offers_sweep(now=NOW).offered == 0  # all kept for callers
+    opened = at("08:10") - datetime.timedelta(hours=office.phone_release_hours)  # its run's last slot opens
+    frozen.move_to(opened)
+    assert offers_sweep(now=opened).offered == 1 and live_offer(erika).start == at("08:00")
