@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from desk.views import booking, capacity, day, messages, queue, records, staff
+from desk.views import booking, capacity, day, messages, queue, records, staff, waitlist
 
 app_name = "desk"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("staff/desk/<slug:slug>/queue/next/", queue.call_next, name="call-next"),
     path("staff/desk/<slug:slug>/queue/urgent/", queue.urgent, name="urgent"),
     path("staff/tickets/<int:pk>/<str:step>/", queue.step, name="ticket-step"),
+    # The waitlist of an office (issue 18)
+    path("staff/desk/<slug:slug>/waitlist/", waitlist.waitlist, name="waitlist"),
     # One appointment
     path("staff/appointments/<int:pk>/", day.appointment, name="appointment"),
     path("staff/appointments/<int:pk>/act/<str:action>/", day.act, name="act"),

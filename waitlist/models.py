@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Appointment, new_token
 from offices.models import Office
@@ -36,7 +37,7 @@ class Registration(models.Model):
 
     class Status(models.TextChoices):
         UNCONFIRMED = "unconfirmed", _("E-mail address not confirmed yet")
-        WAITING = "waiting", _("Waiting")
+        WAITING = "waiting", pgettext_lazy("waitlist registration", "Waiting")
         OFFERED = "offered", _("A time is offered")
         BOOKED = "booked", _("Booked")
         PAUSED = "paused", _("Paused after offers that lapsed")

@@ -23,6 +23,7 @@ NOW = at("10:30")
 # (url name, which object it addresses, whether managers only, the methods to try)
 PAGES = [
     ("desk:day", "office", False),
+    ("desk:waitlist", "office", False),
     ("desk:counter", "office", False),
     ("desk:print", "office", False),
     ("desk:csv", "office", False),
