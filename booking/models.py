@@ -220,6 +220,8 @@ class AppointmentService(models.Model):
 # The holder of a hold that keeps a freed time (a citizen's cancellation, a move away) for its pause: the
 # waitlist may hand it on first (``waitlist.services``); otherwise it returns to the open calendar when it expires.
 FREED_HOLDER = "freed"
+# The holder of the holds that keep the urgent contingent (``booking.services.contingent``).
+URGENT_HOLDER = "urgent"
 
 
 class Hold(models.Model):

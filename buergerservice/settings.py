@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.tasks.lapse_unconfirmed",
         "schedule": 60,
     },
+    # Keeps the urgent contingent of every office from the open calendar, before each day's release.
+    "keep-urgent-contingent": {
+        "task": "booking.tasks.keep_urgent_contingent",
+        "schedule": 5 * 60,
+    },
     # Offers freed and free times to the waitlist in its order; lapses offers whose window ran out.
     "waitlist-offers": {
         "task": "waitlist.tasks.make_offers",

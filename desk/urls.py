@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from desk.views import booking, capacity, day, messages, queue, records, staff, waitlist
+from desk.views import booking, capacity, day, messages, queue, records, staff, urgent, waitlist
 
 app_name = "desk"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("staff/tickets/<int:pk>/<str:step>/", queue.step, name="ticket-step"),
     # The waitlist of an office (issue 18)
     path("staff/desk/<slug:slug>/waitlist/", waitlist.waitlist, name="waitlist"),
+    path("staff/desk/<slug:slug>/urgent/", urgent.urgent, name="urgent-cases"),
+    path("staff/desk/<slug:slug>/urgent/<int:pk>/<str:action>/", urgent.urgent_act, name="urgent-case-act"),
     # One appointment
     path("staff/appointments/<int:pk>/", day.appointment, name="appointment"),
     path("staff/appointments/<int:pk>/act/<str:action>/", day.act, name="act"),

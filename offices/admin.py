@@ -185,6 +185,16 @@ class OfficeAdmin(CapacityAdmin, TranslationAdmin):
                 ]
             },
         ),
+        (
+            _("Urgent cases"),
+            {
+                "fields": [
+                    "urgent_counters",
+                    "urgent_invite_time",
+                    "urgent_release_hours",
+                ]
+            },
+        ),
         (_("Walk-in queue"), {"fields": ["walkin_cutoff_minutes", "pickup_counters"]}),
     ]
 

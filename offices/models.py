@@ -98,6 +98,26 @@ class Office(models.Model):
             "nobody has to be first at the release time."
         ),
     )
+    urgent_counters = models.PositiveSmallIntegerField(
+        _("urgent contingent (counters)"),
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "Counters per time kept from the open calendar for urgent cases (e.g. a residence title expiring), "
+            "from before a day is released; each morning they are offered to the urgent cases, deadline first. "
+            "0: this office takes no urgent cases."
+        ),
+    )
+    urgent_invite_time = models.TimeField(
+        _("urgent cases invited at"),
+        default=datetime.time(7, 30),
+        help_text=_("Each day from this time the urgent contingent's times are offered (Berlin time)."),
+    )
+    urgent_release_hours = models.PositiveSmallIntegerField(
+        _("urgent contingent released (hours before)"),
+        default=24,
+        help_text=_("This long before a day's first time, what the urgent cases did not use of it opens to everyone."),
+    )
     confirm_email = models.BooleanField(
         _("bookings need e-mail confirmation"),
         default=False,
@@ -257,6 +277,16 @@ class Service(models.Model):
         _("pickup of a finished document"),
         default=False,
         help_text=_("Queue tickets for it go to the pickup fast lane (letter A) instead of the walk-in queue."),
+    )
+    urgent_within_days = models.PositiveSmallIntegerField(
+        _("urgent when the deadline is within (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(90)],
+        help_text=_(
+            "Citizens may ask for this service as an urgent case when their deadline (e.g. a residence title's "
+            "end) is past or within this many days. Empty: no urgent cases for it."
+        ),
     )
     confirm_email = models.BooleanField(
         _("bookings need e-mail confirmation"),

@@ -53,7 +53,7 @@ class RegistrationIn(Schema):
     language: Literal["de", "en"] = "de"
 
 
-class OfferOut(Schema):
+class WaitlistOfferOut(Schema):
     token: str
     office: str
     start: LocalDateTime
@@ -79,7 +79,7 @@ class RegistrationOut(Schema):
     last_day: datetime.date
     weekdays: list[int]
     parts: list[str]
-    offer: OfferOut | None
+    offer: WaitlistOfferOut | None
 
     @staticmethod
     def resolve_services(registration: Registration) -> list[dict[str, Any]]:
@@ -172,7 +172,7 @@ def accept_offer(request: HttpRequest, token: str) -> Status[Any]:
 
 @router.post(
     "/waitlist/offers/{token}/decline",
-    response={200: OfferOut, 404: ConflictOut, 409: ConflictOut, 422: InvalidOut},
+    response={200: WaitlistOfferOut, 404: ConflictOut, 409: ConflictOut, 422: InvalidOut},
     summary="Decline the offered time: it goes to the next in line",
 )
 @decorate_view(limited("cancel"))

@@ -81,3 +81,42 @@ class RegistrationForm(WishForm):
         self.fields["language"].initial = (get_language() or "de")[:2]
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+
+class UrgentForm(forms.Form):
+    """An urgent case: why, by when, who; the needs come from the address (as the waitlist's)."""
+
+    offices = forms.ModelMultipleChoiceField(
+        label=_("Offices you can go to"),
+        queryset=Office.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any office that offers your services."),
+    )
+    deadline = forms.DateField(
+        label=_("By when must it be dealt with?"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("For example the day your residence title ends or ended."),
+    )
+    reason = forms.CharField(label=_("Why is it urgent?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(
+        label=_("E-mail address"), help_text=_("We send the link to confirm, and the invitation, to this address.")
+    )
+    language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: object, offices: list[Office], within_days: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.within_days = within_days
+        self.fields["offices"].queryset = Office.objects.filter(pk__in=[office.pk for office in offices])
+        self.fields["language"].initial = (get_language() or "de")[:2]
+
+    def clean_deadline(self) -> datetime.date:
+        deadline = self.cleaned_data["deadline"]
+        today = timezone.now().astimezone(BERLIN).date()
+        if deadline > today + datetime.timedelta(days=self.within_days):
+            raise forms.ValidationError(
+                _("Urgent cases are those due within %(days)s days. Please book an appointment as usual.")
+                % {"days": self.within_days}
+            )
+        return deadline

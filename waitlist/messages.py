@@ -25,6 +25,7 @@ class Kind(TextChoices):
     CONFIRM = "waitlist_confirm", gettext_lazy("waitlist: request to confirm")
     OFFER = "waitlist_offer", gettext_lazy("waitlist: a time offered")
     PAUSED = "waitlist_paused", gettext_lazy("waitlist: paused")
+    REFUSED = "waitlist_refused", gettext_lazy("waitlist: not an urgent case")
 
 
 def registration_message_record(

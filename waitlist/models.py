@@ -6,6 +6,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -43,6 +44,7 @@ class Registration(models.Model):
         PAUSED = "paused", _("Paused after offers that lapsed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         ENDED = "ended", _("Ended (its last day has passed)")
+        REFUSED = "refused", _("Refused as an urgent case")
 
     offices = models.ManyToManyField(Office, verbose_name=_("offices"), blank=True, related_name="+")  # none: any
     needs = models.JSONField(default=list)  # [[service_id, persons], ...], as a hold's
@@ -56,6 +58,9 @@ class Registration(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     # Urgent cases: the date by which the matter must be dealt with (a residence title expiring); first in line.
     deadline = models.DateField(_("urgent by"), null=True, blank=True)
+    reason = models.TextField(_("why it is urgent"), max_length=1000, blank=True)
+    checked_at = models.DateTimeField(_("checked by the office at"), null=True, blank=True)
+    refused_reason = models.CharField(_("reason for refusing"), max_length=300, blank=True)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)  # the private page
     confirm_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
@@ -64,7 +69,7 @@ class Registration(models.Model):
     appointment = models.ForeignKey(
         Appointment, verbose_name=_("appointment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now)  # its place: the service's now
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
@@ -102,7 +107,7 @@ class Offer(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     expires_at = models.DateTimeField(_("open until"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(_("offered at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("offered at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:

@@ -27,6 +27,7 @@ from offices.models import Office
 from waitlist.messages import Kind, registration_message_record
 from waitlist.models import Offer, Registration
 from waitlist.selectors import earliest_fitting, fits, in_order, offered_before, offices_for, registration_needs
+from waitlist.urgent import served_by_contingent, urgent_invitations
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,15 @@ class Wish:
     parts: list[str]  # none: any
 
 
-def registration_create(
-    *, wish: Wish, name: str, email: str, language: str, now: datetime.datetime, deadline: datetime.date | None = None
+def registration_create(  # noqa: PLR0913 - keyword-only, each one named
+    *,
+    wish: Wish,
+    name: str,
+    email: str,
+    language: str,
+    now: datetime.datetime,
+    deadline: datetime.date | None = None,
+    reason: str = "",
 ) -> Registration:
     """Put a citizen on the waitlist; they confirm the address by the link sent to it before anything is offered.
 
@@ -75,10 +83,41 @@ def registration_create(
             email_key=key,
             language=language,
             deadline=deadline,
+            reason=reason.strip(),
+            created_at=now,
         )
         registration.offices.set(wish.offices)
         registration_message_record(registration=registration, kind=Kind.CONFIRM, now=now)
     return registration
+
+
+URGENT_DAYS = 30  # how far ahead an urgent case may be served
+
+
+@dataclass(frozen=True)
+class UrgentCase:
+    needs: list[Need]
+    offices: list[Office]  # none: any office offering the needs
+    deadline: datetime.date
+    reason: str
+
+
+def urgent_register(  # noqa: PLR0913 - keyword-only, each one named
+    *, case: UrgentCase, name: str, email: str, language: str, now: datetime.datetime
+) -> Registration:
+    """An urgent case on the waitlist: served from today on, first in line by its deadline."""
+    today = timezone.localtime(now, BERLIN).date()
+    wish = Wish(
+        needs=case.needs,
+        offices=case.offices,
+        first_day=today,
+        last_day=today + datetime.timedelta(days=URGENT_DAYS),
+        weekdays=[],
+        parts=[],
+    )
+    return registration_create(
+        wish=wish, name=name, email=email, language=language, now=now, deadline=case.deadline, reason=case.reason
+    )
 
 
 LIVE = [
@@ -90,7 +129,7 @@ LIVE = [
 
 
 def registration_confirm(*, registration: Registration, now: datetime.datetime) -> Registration:
-    """The citizen opened the link: the registration waits from now on (its place is its registration time)."""
+    """The citizen opened the link: the registration waits from now on, at the place of its registration time."""
     Registration.objects.filter(pk=registration.pk, status=Registration.Status.UNCONFIRMED).update(
         status=Registration.Status.WAITING, confirmed_at=now, updated_at=now
     )
@@ -181,6 +220,7 @@ def _offer(
                 end=hold.end,
                 hold_token=hold.token,
                 expires_at=expires_at,
+                created_at=now,
             )
             registration_message_record(registration=registration, kind=Kind.OFFER, now=now, offer=offer)
             return offer
@@ -248,23 +288,30 @@ class SweepResult:
     paused: int = 0
     offered: int = 0
     ended: int = 0
+    invited: int = 0
 
 
 def offers_sweep(*, now: datetime.datetime, limit: int = 200) -> SweepResult:
     """Beat, every minute: lapse offers whose window ran out (their times pass on), end registrations whose last
-    day passed, offer freed times first (held from a cancellation or passed on), then any free time that fits, to
+    day passed, invite urgent cases to the urgent contingent (``waitlist.urgent``), offer freed times first
+    (held from a cancellation or passed on), then any free time that fits, to
     the waiting registrations in ``in_order``. Safe to run from several workers at once."""
     result = SweepResult()
     _lapse(now=now, result=result)
     today = timezone.localtime(now, BERLIN).date()
+    for offer in Offer.objects.filter(status=Offer.Status.OPEN, registration__last_day__lt=today):
+        _offer_close(offer, status=Offer.Status.WITHDRAWN, now=now)  # its registration ends: the time passes on
     result.ended = Registration.objects.filter(status__in=LIVE, last_day__lt=today).update(
         status=Registration.Status.ENDED, updated_at=now
     )
+    result.invited = urgent_invitations(now=now)  # the urgent contingent first, deadline first
     _offer_freed(now=now, result=result)
     not_before = _earliest_offerable(now)
     for registration in in_order(now=now)[:limit]:
         needs = registration_needs(registration)
-        found = earliest_fitting(registration, needs, now=now, not_before=not_before) if needs else None
+        if not needs or served_by_contingent(registration, needs, now=now):
+            continue
+        found = earliest_fitting(registration, needs, now=now, not_before=not_before)
         if found is not None and _offer(
             registration=registration, office=found[0], start=found[1], needs=needs, now=now
         ):
@@ -284,7 +331,9 @@ def _lapse(*, now: datetime.datetime, result: SweepResult) -> None:
             registration.lapsed_offers += 1
             paused = registration.lapsed_offers >= settings.WAITLIST_LAPSES_TO_PAUSE
             registration.status = Registration.Status.PAUSED if paused else Registration.Status.WAITING
-            registration.save(update_fields=["lapsed_offers", "status", "updated_at"])
+            Registration.objects.filter(pk=registration.pk).update(
+                lapsed_offers=registration.lapsed_offers, status=registration.status, updated_at=now
+            )
             if paused:
                 result.paused += 1
                 registration_message_record(registration=registration, kind=Kind.PAUSED, now=now)
@@ -301,7 +350,9 @@ def _offer_freed(*, now: datetime.datetime, result: SweepResult) -> None:
             if not fits(registration, hold.start) or (hold.office_id, hold.start) in offered_before(registration):
                 continue  # not when they can come, or they declined or let lapse this very time
             needs = registration_needs(registration)
-            minutes = offices_for(registration, needs, now=now).get(hold.office) if needs else None
+            if not needs or served_by_contingent(registration, needs, now=now):
+                continue
+            minutes = offices_for(registration, needs, now=now).get(hold.office)
             if minutes is None or hold.start + datetime.timedelta(minutes=minutes) > hold.end:
                 continue  # not an office they can go to, or the freed time is too short for their needs
             if _offer(

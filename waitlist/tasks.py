@@ -8,4 +8,10 @@ from waitlist.services import offers_sweep
 def make_offers() -> dict[str, int]:
     """Every minute: lapse offers whose window ran out, and offer freed and free times to the waitlist."""
     result = offers_sweep(now=timezone.now())
-    return {"lapsed": result.lapsed, "paused": result.paused, "offered": result.offered, "ended": result.ended}
+    return {
+        "lapsed": result.lapsed,
+        "paused": result.paused,
+        "offered": result.offered,
+        "ended": result.ended,
+        "invited": result.invited,
+    }

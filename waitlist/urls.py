@@ -6,6 +6,7 @@ app_name = "waitlist"
 
 urlpatterns = [
     path("waitlist/", views.register, name="register"),
+    path("waitlist/urgent/", views.urgent, name="urgent"),
     path("waitlist/confirm/<str:token>/", views.confirm, name="confirm"),
     path("waitlist/offer/<str:token>/", views.offer, name="offer"),
     path("waitlist/<str:token>/", views.registration, name="registration"),

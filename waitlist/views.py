@@ -7,16 +7,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.limits import limited
 from booking.availability import offices_for_needs
 from booking.errors import BookingError
 from booking.needs import Need, needs_from_param, needs_param
-from waitlist.forms import RegistrationForm, WishForm
+from waitlist.forms import RegistrationForm, UrgentForm, WishForm
 from waitlist.models import Offer, Registration
 from waitlist.selectors import registration_needs
 from waitlist.services import (
+    UrgentCase,
     Wish,
     offer_accept,
     offer_decline,
@@ -25,6 +27,11 @@ from waitlist.services import (
     registration_create,
     registration_resume,
     registration_withdraw,
+    urgent_register,
+)
+
+ALMOST_DONE = gettext_lazy(
+    "Almost done: please open the link we sent to %(email)s to confirm. Only then do you wait for a time."
 )
 
 
@@ -58,7 +65,8 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None, offices=offices, initial={"offices": chosen})
     if request.method == "POST" and form.is_valid():
         return _register(request, form, needs)
-    context = {"form": form, "needs": needs, "services": needs_param(needs)}
+    urgent_possible = any(need.service.urgent_within_days is not None for need in needs)
+    context = {"form": form, "needs": needs, "services": needs_param(needs), "urgent_possible": urgent_possible}
     return render(request, "waitlist/register.html", context, status=422 if form.errors else 200)
 
 
@@ -78,10 +86,43 @@ def _register(request: HttpRequest, form: RegistrationForm, needs: list[Need]) -
         return render(request, "waitlist/register.html", context, status=422)
     messages.success(
         request,
-        _("Almost done: please open the link we sent to %(email)s to confirm. Only then do you wait for a time.")
-        % {"email": registration.email},
+        ALMOST_DONE % {"email": registration.email},
     )
     return redirect("waitlist:registration", token=registration.token)
+
+
+@require_http_methods(["GET", "POST"])
+@limited("read")
+@limited("book")
+def urgent(request: HttpRequest) -> HttpResponse:
+    """An urgent case (a residence title expiring): served first, invited to the urgent contingent."""
+    try:
+        needs = needs_from_param(request.GET.get("services", ""))
+    except BookingError:
+        needs = []
+    within = [need.service.urgent_within_days for need in needs if need.service.urgent_within_days is not None]
+    if not needs or not within:
+        messages.error(request, _("These services have no urgent appointments. Please book as usual."))
+        return redirect("booking:needs")
+    offices = list(offices_for_needs(needs=needs, now=timezone.now()))
+    form = UrgentForm(request.POST or None, offices=offices, within_days=max(within))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = UrgentCase(needs=needs, offices=list(data["offices"]), deadline=data["deadline"], reason=data["reason"])
+        try:
+            registration = urgent_register(
+                case=case, name=data["name"], email=data["email"], language=data["language"], now=timezone.now()
+            )
+        except BookingError as error:
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(
+                request,
+                ALMOST_DONE % {"email": registration.email},
+            )
+            return redirect("waitlist:registration", token=registration.token)
+    context = {"form": form, "needs": needs}
+    return render(request, "waitlist/urgent.html", context, status=422 if form.errors else 200)
 
 
 def _registration(token: str) -> Registration:

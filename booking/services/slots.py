@@ -319,8 +319,12 @@ def slots_take(
     channel: str,
     now: datetime.datetime,
     replacing: Range | None = None,
+    before_release: bool = False,
 ) -> None:
     """Take one unit in every slot from start to end, all or nothing; raises SlotTaken.
+
+    ``before_release`` (online only): a contingent kept from the open calendar before its day is released
+    (``booking.services.contingent``): the release and its portions do not apply, the phone reserve does.
 
     Locks the slots in start order first (two bookings of overlapping ranges
     cannot deadlock), then increments only where a unit is free for this
@@ -347,13 +351,16 @@ def slots_take(
     if expected < 1 or len(covered) != expected:
         raise BookingError(_("No appointments are offered at this time."), field="start")
     online = channel == Appointment.Channel.ONLINE
-    if online and local_day(start) > released_until(office=office, now=now):
+    if online and not before_release and local_day(start) > released_until(office=office, now=now):
         raise SlotTaken("not released yet")
     kept = set()
     if replacing is not None:
         kept = {pk for pk, slot_start in locked if replacing[0] <= slot_start < replacing[1]}
     new = [pk for pk in covered if pk not in kept]
     free = online_free(office=office, now=now) if online else PHONE_FREE
+    if online and before_release:
+        reserve_until = now + datetime.timedelta(hours=office.phone_release_hours)
+        free = Q(capacity__gt=F("booked_online") + held_back_from_online(reserve_until=reserve_until))
     counter = _counter(channel)
     if Slot.objects.filter(pk__in=new).filter(free).update(**{counter: F(counter) + 1}) != len(new):
         raise SlotTaken("taken")

@@ -15,6 +15,7 @@ from booking.services.appointments import hold_place
 from offices.models import Block
 from tests.support.desk_steps import EARLY, TODAY, at
 from tickets.models import Ticket
+from waitlist.services import Wish, registration_create
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,8 @@ NOW = at("10:30")
 PAGES = [
     ("desk:day", "office", False),
     ("desk:waitlist", "office", False),
+    ("desk:urgent-cases", "office", False),
+    ("desk:urgent-case-act", "urgent", False),
     ("desk:counter", "office", False),
     ("desk:print", "office", False),
     ("desk:csv", "office", False),
@@ -76,7 +79,11 @@ def targets(world):  # type: ignore[no-untyped-def]
     ticket = Ticket.objects.create(
         office=world.office_a, day=TODAY, queue=Ticket.Queue.WALK_IN, number=1, issued_at=at("10:00")
     )
-    return {"appointment": appointment, "hold": hold, "block": block, "ticket": ticket}
+    wish = Wish(needs=need, offices=[world.office_a], first_day=TODAY, last_day=TODAY, weekdays=[], parts=[])
+    urgent = registration_create(
+        wish=wish, name="Dringend", email="urgent@example.org", language="de", now=EARLY, deadline=TODAY
+    )
+    return {"appointment": appointment, "hold": hold, "block": block, "ticket": ticket, "urgent": urgent}
 
 
 def url(name: str, kind: str, world, targets) -> str:  # type: ignore[no-untyped-def]
@@ -88,6 +95,7 @@ def url(name: str, kind: str, world, targets) -> str:  # type: ignore[no-untyped
         "hold": [office.slug, targets["hold"].token],
         "block": [office.slug, targets["block"].pk],
         "ticket": [targets["ticket"].pk, "call"],
+        "urgent": [office.slug, targets["urgent"].pk, "check"],
     }[kind]
     return reverse(name, args=args)
 

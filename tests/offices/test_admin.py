@@ -35,6 +35,9 @@ def office_form(service_id: int | None = None, **changes: object) -> dict[str, o
         "phone_release_hours": "48",
         "min_notice_minutes": "30",
         "confirm_within_minutes": "60",
+        "urgent_counters": "0",
+        "urgent_invite_time": "07:30",
+        "urgent_release_hours": "24",
         "walkin_cutoff_minutes": "30",
         "pickup_counters": "",
     }

@@ -1,0 +1,116 @@
+"""The office's urgent cases at the clerks' desk (issue 18, point 3): by deadline, to check, invite by hand or refuse
+with a reason; and a case a clerk registers for someone on the phone."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from booking.errors import BookingError
+from booking.needs import Need
+from desk.access import office_for_staff
+from desk.views import staff_context
+from offices.models import Office, Service
+from waitlist.models import Registration
+from waitlist.selectors import registration_needs
+from waitlist.services import UrgentCase, registration_confirm, urgent_register
+from waitlist.urgent import urgent_check, urgent_invite, urgent_refuse
+
+LIVE_URGENT = [Registration.Status.UNCONFIRMED, Registration.Status.WAITING, Registration.Status.OFFERED]
+
+
+class CallerCaseForm(forms.Form):
+    service = forms.ModelChoiceField(label=gettext_lazy("Service"), queryset=Service.objects.none())
+    persons = forms.IntegerField(label=gettext_lazy("Persons"), min_value=1, max_value=20, initial=1)
+    deadline = forms.DateField(
+        label=gettext_lazy("Urgent by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reason = forms.CharField(label=gettext_lazy("Why is it urgent?"), max_length=1000)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    email = forms.EmailField(label=gettext_lazy("E-mail address"))
+
+    def __init__(self, *args: object, office: Office, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(
+            offered_at__office=office, urgent_within_days__isnull=False
+        ).distinct()
+
+
+def office_urgent_cases(office: Office, *, now: datetime.datetime) -> list[tuple[Registration, list[Need]]]:
+    """The office's live urgent cases in the one order (deadline first): chosen it, or any office offering them."""
+    offered = set(office.offered_services.values_list("service_id", flat=True))
+    cases = []
+    queryset = Registration.objects.filter(status__in=LIVE_URGENT, deadline__isnull=False).prefetch_related("offices")
+    ordered = queryset.order_by("deadline", "created_at", "pk")
+    for registration in ordered[:200]:
+        chosen = {chosen.pk for chosen in registration.offices.all()}
+        if chosen and office.pk not in chosen:
+            continue
+        if not chosen and not all(service_id in offered for service_id, _persons in registration.needs):
+            continue
+        cases.append((registration, registration_needs(registration) or []))
+    return cases
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def urgent(request: HttpRequest, slug: str) -> HttpResponse:
+    office, role = office_for_staff(user=request.user, slug=slug)
+    now = timezone.now()
+    form = CallerCaseForm(request.POST or None, office=office)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = UrgentCase(
+            needs=[Need(data["service"], data["persons"])],
+            offices=[office],
+            deadline=data["deadline"],
+            reason=data["reason"],
+        )
+        try:
+            registration = urgent_register(case=case, name=data["name"], email=data["email"], language="de", now=now)
+        except BookingError as error:
+            messages.error(request, error.message)
+        else:
+            registration_confirm(registration=registration, now=now)  # the clerk has the caller on the phone
+            urgent_check(registration=registration, now=now)
+            messages.success(request, _("The urgent case is registered."))
+            return redirect("desk:urgent-cases", slug=slug)
+    context = staff_context(request, office, role, cases=office_urgent_cases(office, now=now), form=form, now=now)
+    return render(request, "desk/urgent.html", context, status=422 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def urgent_act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
+    office, _role = office_for_staff(user=request.user, slug=slug)
+    now = timezone.now()
+    registration = get_object_or_404(Registration, pk=pk, deadline__isnull=False)
+    if registration not in [case for case, _needs in office_urgent_cases(office, now=now)]:
+        return redirect("desk:urgent-cases", slug=slug)
+    try:
+        if action == "check":
+            urgent_check(registration=registration, now=now)
+            messages.success(request, _("Checked."))
+        elif action == "invite":
+            appointment = urgent_invite(registration=registration, now=now)
+            if appointment is None:
+                messages.error(request, _("No free time was found for this case now."))
+            else:
+                messages.success(
+                    request,
+                    _("Invited for %(time)s.")
+                    % {"time": timezone.localtime(appointment.start).strftime("%d.%m.%Y %H:%M")},
+                )
+        elif action == "refuse":
+            urgent_refuse(registration=registration, reason=request.POST.get("reason", ""), now=now)
+            messages.success(request, _("Refused; the citizen is told why."))
+    except BookingError as error:
+        messages.error(request, error.message)
+    return redirect("desk:urgent-cases", slug=slug)
