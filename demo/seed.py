@@ -157,6 +157,8 @@ def seed_services() -> dict[str, Service]:
                 "max_persons": row.max_persons,
                 "position": index,
                 "pickup": row.category == "abholung",
+                # A residence title that ends within two weeks (or has ended) is an urgent case.
+                "urgent_within_days": 14 if row.slug == "aufenthaltstitel-verlaengerung" else None,
                 "active": True,
             },
         )
@@ -179,6 +181,7 @@ def seed_office(row: DemoOffice, services: dict[str, Service]) -> Office:
             "step_free": row.step_free,
             "pickup_counters": "1" if row.kind == Office.Kind.CITIZEN_OFFICE else "",
             "confirm_email": row.confirm_email,
+            "urgent_counters": 1 if row.kind == Office.Kind.IMMIGRATION_OFFICE else 0,
             "active": True,
         },
     )

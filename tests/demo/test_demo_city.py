@@ -55,9 +55,13 @@ def test_the_city_has_citizen_offices_mobile_sites_a_civil_registry_and_an_immig
     assert kinds.count(Office.Kind.IMMIGRATION_OFFICE) == 1
 
 
-def test_the_immigration_office_alone_asks_for_e_mail_confirmation(city: str) -> None:
+def test_the_immigration_office_alone_asks_for_e_mail_confirmation_and_keeps_an_urgent_contingent(city: str) -> None:
     asking = Office.objects.filter(confirm_email=True)
     assert [office.kind for office in asking] == [Office.Kind.IMMIGRATION_OFFICE]
+    assert [office.kind for office in Office.objects.filter(urgent_counters__gt=0)] == [Office.Kind.IMMIGRATION_OFFICE]
+    assert list(Service.objects.filter(urgent_within_days=14).values_list("slug", flat=True)) == [
+        "aufenthaltstitel-verlaengerung"
+    ]
 
 
 def test_mobile_sites_open_only_on_a_few_dates_a_month(city: str) -> None:
