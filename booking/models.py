@@ -222,6 +222,10 @@ class AppointmentService(models.Model):
 FREED_HOLDER = "freed"
 # The holder of the holds that keep the urgent contingent (``booking.services.contingent``).
 URGENT_HOLDER = "urgent"
+# The holder of the holds that keep a time offered to someone on the waitlist (``waitlist.services``).
+OFFER_HOLDER = "waitlist"
+# Holds of nobody in particular: handed on or released, never given to the waitlist first again.
+SYSTEM_HOLDERS = {"", FREED_HOLDER, URGENT_HOLDER, OFFER_HOLDER}
 
 
 class Hold(models.Model):

@@ -195,6 +195,9 @@ BOOKING_HOLD_TOTAL_MINUTES = env_int("BOOKING_HOLD_TOTAL_MINUTES", 60, minimum=1
 BOOKING_HOLD_COOLDOWN_MINUTES = env_int("BOOKING_HOLD_COOLDOWN_MINUTES", 5, minimum=0)
 # Against trading: a time a citizen cancels comes back to the open calendar this long after (ZMS: 30).
 BOOKING_CANCEL_PAUSE_MINUTES = env_int("BOOKING_CANCEL_PAUSE_MINUTES", 30, minimum=0)
+# A time freed otherwise (a hold that ran out, a booking never confirmed) is held this long for the waitlist's sweep
+# (every minute) to hand on before it returns to the open calendar. 0: at once.
+BOOKING_FREED_FIRST_MINUTES = env_int("BOOKING_FREED_FIRST_MINUTES", 3, minimum=0)
 BOOKING_MAX_ACTIVE_PER_EMAIL = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL", 2, minimum=1)  # per person (access/identity.py)
 BOOKING_LIMIT_BY_PHONE = env_bool("BOOKING_LIMIT_BY_PHONE", False)  # the same limit per phone number too
 # The waitlist (waitlist/): an offered time is kept this long (less when it is soon, never less than the minimum),

@@ -43,3 +43,4 @@ RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "100000/minute")  # noqa: F405
 PROOF_OF_WORK = False
 # Most tests cancel and book the freed time again at once; tests/booking/test_cancel_pause.py tests the pause.
 BOOKING_CANCEL_PAUSE_MINUTES = 0
+BOOKING_FREED_FIRST_MINUTES = 0  # the waitlist's tests turn it on

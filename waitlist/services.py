@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from access.identity import email_key
 from booking.errors import BookingError
 from booking.grid import BERLIN
-from booking.models import FREED_HOLDER, Appointment, Hold
+from booking.models import FREED_HOLDER, OFFER_HOLDER, Appointment, Hold
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book, hold_place
 from offices.models import Office
@@ -31,7 +31,6 @@ from waitlist.urgent import served_by_contingent, urgent_invitations
 
 logger = logging.getLogger(__name__)
 
-WAITLIST_HOLDER = "waitlist"  # the holder of the holds that keep offered times
 NO_LONGER_OPEN = _("This offer is no longer open. We will write to you when another time becomes free.")
 
 
@@ -212,7 +211,7 @@ def _offer(
             expires_at = offer_window(start=start, now=now)
             # The hold outlives the offer by a little, so the sweep hands it on before an expiry frees it.
             grace = datetime.timedelta(minutes=settings.WAITLIST_PASS_ON_MINUTES)
-            Hold.objects.filter(pk=hold.pk).update(expires_at=expires_at + grace, holder=WAITLIST_HOLDER)
+            Hold.objects.filter(pk=hold.pk).update(expires_at=expires_at + grace, holder=OFFER_HOLDER)
             offer = Offer.objects.create(
                 registration=registration,
                 office=office,

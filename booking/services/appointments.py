@@ -21,7 +21,7 @@ from booking.errors import BookingError, HoldAlreadyBooked
 from booking.grid import BERLIN
 from booking.messages import Kind as MessageKind
 from booking.messages import appointment_messages_record
-from booking.models import FREED_HOLDER, Appointment, AppointmentService, Hold
+from booking.models import FREED_HOLDER, SYSTEM_HOLDERS, Appointment, AppointmentService, Hold
 from booking.needs import Need, appointment_needs, lines_needs, needs_minutes, office_durations
 from booking.selectors import hold_by_token
 from booking.services.confirmation import confirm_by_after_move, confirmation_fields
@@ -299,7 +299,32 @@ def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
     with transaction.atomic():
         due = list(Hold.objects.filter(expires_at__lte=now).select_related("office").order_by("pk")[:limit])
         slots_lock([(hold.office_id, hold.start, hold.end) for hold in due])
-        return sum(_hold_delete_and_release(hold, expires_at__lte=now) for hold in due)
+        return sum(
+            _hand_on(hold, now=now) if _handed_on_first(hold) else _hold_delete_and_release(hold, expires_at__lte=now)
+            for hold in due
+        )
+
+
+def _handed_on_first(hold: Hold) -> bool:
+    """A citizen's online hold that ran out: its time goes to the waitlist first (``freed_hold_until``)."""
+    return bool(settings.BOOKING_FREED_FIRST_MINUTES) and (
+        hold.channel == Appointment.Channel.ONLINE and hold.holder not in SYSTEM_HOLDERS
+    )
+
+
+def freed_hold_until(now: datetime.datetime) -> datetime.datetime:
+    """Until when a freed time is held for the waitlist (its sweep hands it on) before the open calendar."""
+    return now + datetime.timedelta(minutes=settings.BOOKING_FREED_FIRST_MINUTES)
+
+
+def _hand_on(hold: Hold, *, now: datetime.datetime) -> bool:
+    """With the hold's slots locked: it keeps its units for nobody for ``BOOKING_FREED_FIRST_MINUTES``."""
+    changed = Hold.objects.filter(pk=hold.pk, expires_at__lte=now).update(
+        holder=FREED_HOLDER, session="", expires_at=freed_hold_until(now)
+    )
+    if changed:
+        _given_back_later(hold)  # its citizen waits before taking it again, as after any hold given back
+    return bool(changed)
 
 
 def expired_holds_exist(*, now: datetime.datetime) -> bool:

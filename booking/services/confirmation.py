@@ -17,13 +17,14 @@ the same appointment, exactly one changes it).
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
 from booking.messages import Kind as MessageKind
 from booking.messages import appointment_messages_record
-from booking.models import Appointment, new_token
+from booking.models import FREED_HOLDER, Appointment, Hold, new_token
 from booking.needs import Need
 from booking.services.locks import slots_lock
 from booking.services.slots import slots_release
@@ -99,6 +100,25 @@ def _awaiting_due(now: datetime.datetime) -> dict[str, object]:
     }
 
 
+def _free(appointment: Appointment, *, now: datetime.datetime) -> None:
+    """With its slots locked: the lapsed booking's units go to the waitlist first (a hold of nobody's for
+    ``BOOKING_FREED_FIRST_MINUTES``, handed on by its sweep), then to the open calendar."""
+    if not settings.BOOKING_FREED_FIRST_MINUTES:
+        slots_release(
+            office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
+        )
+        return
+    Hold.objects.create(
+        office=appointment.office,
+        start=appointment.start,
+        end=appointment.end,
+        channel=appointment.channel,
+        needs=[],
+        expires_at=now + datetime.timedelta(minutes=settings.BOOKING_FREED_FIRST_MINUTES),
+        holder=FREED_HOLDER,
+    )
+
+
 def appointments_lapse(*, now: datetime.datetime, limit: int = 500) -> int:
     """Cancel the appointments still unconfirmed at their deadline, free their units at once and tell the
     citizens; returns how many. One the office has to rebook lapses too (its units are free already).
@@ -126,9 +146,7 @@ def appointments_lapse(*, now: datetime.datetime, limit: int = 500) -> int:
             if not changed:
                 continue
             if appointment.status == Appointment.Status.BOOKED:
-                slots_release(
-                    office=appointment.office, start=appointment.start, end=appointment.end, channel=appointment.channel
-                )
+                _free(appointment, now=now)
             appointment.status, appointment.cancelled_at = Appointment.Status.CANCELLED, now
             appointment_messages_record(appointment=appointment, kind=MessageKind.LAPSED, now=now)
             lapsed += 1

@@ -12,7 +12,7 @@ from booking.grid import BERLIN
 from booking.integrity import integrity_check
 from booking.models import Appointment, Hold, Slot
 from booking.needs import needs_from_param
-from booking.services.appointments import CancelledBy, Contact, appointment_book, appointment_cancel
+from booking.services.appointments import CancelledBy, Contact, appointment_book, appointment_cancel, holds_expire
 from notifications.models import Message
 from notifications.services import messages_send_due
 from offices.models import Office
@@ -40,7 +40,10 @@ MINUTE = datetime.timedelta(minutes=1)
 
 @pytest.fixture(autouse=True)
 def frozen():  # type: ignore[no-untyped-def]
-    with time_machine.travel(NOW, tick=False) as traveller, override_settings(BOOKING_CANCEL_PAUSE_MINUTES=30):
+    with (
+        time_machine.travel(NOW, tick=False) as traveller,
+        override_settings(BOOKING_CANCEL_PAUSE_MINUTES=30, BOOKING_FREED_FIRST_MINUTES=3),
+    ):
         yield traveller
 
 
@@ -202,13 +205,16 @@ def test_a_time_the_office_frees_at_once_is_offered_by_the_next_sweep(office) ->
     assert offers_sweep(now=NOW).offered == 1 and live_offer(erika).start == at("10:30")
 
 
-def test_an_unwanted_freed_time_returns_to_the_open_calendar_after_its_pause(office) -> None:  # type: ignore[no-untyped-def]
+def test_an_unwanted_freed_time_returns_to_the_open_calendar_after_its_pause(office, frozen) -> None:  # type: ignore[no-untyped-def]
     booked = mornings_booked_out(office)
     waiting("Afternoon", parts=[Part.AFTERNOON])  # gets an afternoon time, not the freed morning one
     appointment_cancel(appointment=booked["09:00"], now=NOW)
     offers_sweep(now=NOW)
     freed = Hold.objects.get(holder="freed")
     assert freed.start == at("09:00")
+    frozen.move_to(freed.expires_at)
+    holds_expire(now=freed.expires_at)
+    assert not Hold.objects.filter(holder="freed").exists() and units(office, "09:00") == 0  # open to everyone
 
 
 # Deciding ---------------------------------------------------------------------------------------------------------
@@ -393,11 +399,12 @@ def test_the_time_a_citizen_moves_away_from_goes_to_the_waitlist_first(office) -
 
 
 def test_a_hold_that_ran_out_is_offered(office, frozen) -> None:  # type: ignore[no-untyped-def]
-    from booking.services.appointments import hold_place
+    from booking.services.appointments import Holder, hold_place
 
     booked = mornings_booked_out(office)
     appointment_cancel(appointment=booked["11:00"], now=NOW, by=CancelledBy.OFFICE)
-    hold_place(office=office, start=at("11:00"), needs=needs_from_param("personalausweis"), now=NOW)
+    citizen = Holder(address="addr:192.0.2.7", holds=4, session="s1")
+    hold_place(office=office, start=at("11:00"), needs=needs_from_param("personalausweis"), now=NOW, holder=citizen)
     erika = waiting("Erika")
     assert offers_sweep(now=NOW).offered == 0  # held by someone typing
     later = NOW + datetime.timedelta(minutes=11)
@@ -405,6 +412,8 @@ def test_a_hold_that_ran_out_is_offered(office, frozen) -> None:  # type: ignore
     from booking.services.appointments import holds_expire
 
     holds_expire(now=later)
+    freed = Hold.objects.get(holder="freed")  # not open to everyone: the waitlist first, for a few minutes
+    assert (freed.start, freed.expires_at) == (at("11:00"), later + datetime.timedelta(minutes=3))
     assert offers_sweep(now=later).offered == 1 and live_offer(erika).start == at("11:00")
 
 
@@ -421,6 +430,7 @@ def test_a_booking_whose_e_mail_was_never_confirmed_frees_its_time_for_the_waitl
     later = NOW + datetime.timedelta(hours=1)
     frozen.move_to(later)
     assert appointments_lapse(now=later) == 1
+    assert Hold.objects.get(holder="freed").start == at("10:00")  # the waitlist first
     assert offers_sweep(now=later).offered == 1 and live_offer(erika).start == at("10:00")
 
 
