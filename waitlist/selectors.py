@@ -9,7 +9,7 @@ from booking.availability import office_free_starts, offices_for_needs
 from booking.grid import BERLIN
 from booking.needs import Need
 from offices.models import Office, Service
-from waitlist.models import Registration, part_of
+from waitlist.models import Offer, Registration, part_of
 
 
 def in_order(*, now: datetime.datetime) -> QuerySet[Registration]:
@@ -56,12 +56,19 @@ def offices_for(registration: Registration, needs: list[Need], *, now: datetime.
 
 
 def offered_before(registration: Registration) -> set[tuple[int, datetime.datetime]]:
-    """The times (office id, start) offered to this registration already: declined or lapsed, never again."""
-    return set(registration.offers.values_list("office_id", "start"))
+    """The times (office id, start) this registration declined or let lapse: never offered to it again (one the
+    office took away, or that it withdrew with, may come again)."""
+    declined = registration.offers.filter(status__in=[Offer.Status.DECLINED, Offer.Status.LAPSED])
+    return set(declined.values_list("office_id", "start"))
 
 
 def earliest_fitting(
-    registration: Registration, needs: list[Need], *, now: datetime.datetime, not_before: datetime.datetime
+    registration: Registration,
+    needs: list[Need],
+    *,
+    now: datetime.datetime,
+    not_before: datetime.datetime,
+    only: Office | None = None,
 ) -> tuple[Office, datetime.datetime] | None:
     """The earliest free online time, at any office the citizen can go to, that fits the registration and was not
     offered to it before."""
@@ -71,6 +78,8 @@ def earliest_fitting(
         return None
     best: tuple[Office, datetime.datetime] | None = None
     for office, minutes in offices_for(registration, needs, now=now).items():
+        if only is not None and office.pk != only.pk:
+            continue
         days = office_free_starts(office=office, minutes=minutes, now=now, first=first, last=registration.last_day)
         for day in sorted(days):
             start = next(

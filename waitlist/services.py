@@ -22,7 +22,8 @@ from booking.errors import BookingError
 from booking.grid import BERLIN
 from booking.models import FREED_HOLDER, OFFER_HOLDER, Appointment, Hold
 from booking.needs import Need
-from booking.services.appointments import Contact, appointment_book, hold_place
+from booking.services.appointments import Contact, appointment_book, hold_place, person_limit_reached
+from booking.services.locks import address_lock, slots_lock
 from offices.models import Office
 from waitlist.messages import Kind, registration_message_record
 from waitlist.models import Offer, Registration
@@ -32,6 +33,10 @@ from waitlist.urgent import served_by_contingent, urgent_invitations
 logger = logging.getLogger(__name__)
 
 NO_LONGER_OPEN = _("This offer is no longer open. We will write to you when another time becomes free.")
+TIME_GONE = _(
+    "The office had to change its times, and the time offered to you is no longer available. You keep your place; "
+    "we will write to you when another time becomes free."
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,8 @@ def registration_create(  # noqa: PLR0913 - keyword-only, each one named
     email = email.strip().lower()
     key = email_key(email)
     with transaction.atomic():
-        live = Registration.objects.filter(email_key=key, status__in=LIVE).select_for_update()
-        if len(live) >= settings.WAITLIST_MAX_PER_EMAIL:
+        address_lock(f"waitlist:{key}")  # two sign-ups at once are counted one after the other
+        if Registration.objects.filter(email_key=key, status__in=LIVE).count() >= settings.WAITLIST_MAX_PER_EMAIL:
             raise BookingError(
                 _("This e-mail address is already waiting for %(count)s times. Withdraw one of them first.")
                 % {"count": settings.WAITLIST_MAX_PER_EMAIL},
@@ -207,6 +212,11 @@ def _offer(
                 status=Registration.Status.OFFERED, updated_at=now
             ):
                 return None
+            if replacing is not None:
+                # The claim of a freed hold: under its slots' locks it must still be there (another sweep took it).
+                slots_lock([(replacing.office_id, replacing.start, replacing.end)])
+                if not Hold.objects.filter(pk=replacing.pk, holder=FREED_HOLDER).exists():
+                    raise _Taken  # rolls the registration's claim back
             hold = hold_place(office=office, start=start, needs=needs, now=now, replacing=replacing)
             expires_at = offer_window(start=start, now=now)
             # The hold outlives the offer by a little, so the sweep hands it on before an expiry frees it.
@@ -223,8 +233,12 @@ def _offer(
             )
             registration_message_record(registration=registration, kind=Kind.OFFER, now=now, offer=offer)
             return offer
-    except BookingError:  # taken meanwhile (SlotTaken), or no longer bookable: the next pass looks again
+    except (BookingError, _Taken):  # taken meanwhile, or no longer bookable: the next pass looks again
         return None
+
+
+class _Taken(Exception):
+    """The freed hold was handed on by another sweep meanwhile."""
 
 
 def _offer_close(offer: Offer, *, status: str, now: datetime.datetime) -> bool:
@@ -243,11 +257,13 @@ def _offer_close(offer: Offer, *, status: str, now: datetime.datetime) -> bool:
 def offer_accept(*, offer: Offer, now: datetime.datetime) -> Appointment:
     """Book the offered time with one click: the offer's hold becomes the appointment (final at once: the address
     was confirmed when registering). Raises BookingError when the offer is no longer open."""
+    registration = Registration.objects.select_for_update().get(pk=offer.registration_id)  # the lock order
     if not Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN, expires_at__gt=now).update(
         status=Offer.Status.ACCEPTED, decided_at=now
     ):
         raise BookingError(NO_LONGER_OPEN)
-    registration = offer.registration
+    if not Hold.objects.filter(token=offer.hold_token, holder=OFFER_HOLDER).exists():
+        raise BookingError(TIME_GONE)  # given way to a change of the office's capacity: never fresh units
     needs = registration_needs(registration)
     if needs is None:
         raise BookingError(_("One of these services is no longer offered."))
@@ -269,6 +285,7 @@ def offer_accept(*, offer: Offer, now: datetime.datetime) -> Appointment:
 @transaction.atomic
 def offer_decline(*, offer: Offer, now: datetime.datetime) -> Offer:
     """The citizen cannot come then: the time passes on, and they wait for the next one at their old place."""
+    Registration.objects.select_for_update().get(pk=offer.registration_id)  # the lock order: the registration first
     if not _offer_close(offer, status=Offer.Status.DECLINED, now=now):
         raise BookingError(NO_LONGER_OPEN)
     Registration.objects.filter(pk=offer.registration_id, status=Registration.Status.OFFERED).update(
@@ -296,6 +313,7 @@ def offers_sweep(*, now: datetime.datetime, limit: int = 200) -> SweepResult:
     (held from a cancellation or passed on), then any free time that fits, to
     the waiting registrations in ``in_order``. Safe to run from several workers at once."""
     result = SweepResult()
+    _given_way(now=now)
     _lapse(now=now, result=result)
     today = timezone.localtime(now, BERLIN).date()
     for offer in Offer.objects.filter(status=Offer.Status.OPEN, registration__last_day__lt=today):
@@ -308,7 +326,7 @@ def offers_sweep(*, now: datetime.datetime, limit: int = 200) -> SweepResult:
     not_before = _earliest_offerable(now)
     for registration in in_order(now=now)[:limit]:
         needs = registration_needs(registration)
-        if not needs or served_by_contingent(registration, needs, now=now):
+        if not needs or served_by_contingent(registration, needs, now=now) or _at_limit(registration, now=now):
             continue
         found = earliest_fitting(registration, needs, now=now, not_before=not_before)
         if found is not None and _offer(
@@ -318,13 +336,30 @@ def offers_sweep(*, now: datetime.datetime, limit: int = 200) -> SweepResult:
     return result
 
 
+def _given_way(*, now: datetime.datetime) -> None:
+    """Open offers whose hold a change of capacity took away (a block, an absence): withdrawn, and their
+    registrations wait again at their place, no lapse counted (it was not their doing)."""
+    gone = Offer.objects.filter(status=Offer.Status.OPEN).exclude(
+        hold_token__in=Hold.objects.filter(holder=OFFER_HOLDER).values("token")
+    )
+    for offer in gone:
+        with transaction.atomic():
+            Registration.objects.select_for_update().get(pk=offer.registration_id)
+            if Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN).update(
+                status=Offer.Status.WITHDRAWN, decided_at=now
+            ):
+                Registration.objects.filter(pk=offer.registration_id, status=Registration.Status.OFFERED).update(
+                    status=Registration.Status.WAITING, updated_at=now
+                )
+
+
 def _lapse(*, now: datetime.datetime, result: SweepResult) -> None:
     for offer in Offer.objects.filter(status=Offer.Status.OPEN, expires_at__lte=now).select_related("registration"):
         with transaction.atomic():
+            registration = Registration.objects.select_for_update().get(pk=offer.registration_id)  # the lock order
             if not _offer_close(offer, status=Offer.Status.LAPSED, now=now):
                 continue
             result.lapsed += 1
-            registration = Registration.objects.select_for_update().get(pk=offer.registration_id)
             if registration.status != Registration.Status.OFFERED:
                 continue  # withdrawn meanwhile
             registration.lapsed_offers += 1
@@ -338,6 +373,11 @@ def _lapse(*, now: datetime.datetime, result: SweepResult) -> None:
                 registration_message_record(registration=registration, kind=Kind.PAUSED, now=now)
 
 
+def _at_limit(registration: Registration, *, now: datetime.datetime) -> bool:
+    """Someone who could not book it (the per-person limit) is not offered a time: it would be kept for nothing."""
+    return person_limit_reached(email_key=registration.email_key, now=now)
+
+
 def _offer_freed(*, now: datetime.datetime, result: SweepResult) -> None:
     """Times a cancellation freed, or an offer passed on, go to the first registration in line they fit."""
     not_before = _earliest_offerable(now)
@@ -349,7 +389,7 @@ def _offer_freed(*, now: datetime.datetime, result: SweepResult) -> None:
             if not fits(registration, hold.start) or (hold.office_id, hold.start) in offered_before(registration):
                 continue  # not when they can come, or they declined or let lapse this very time
             needs = registration_needs(registration)
-            if not needs or served_by_contingent(registration, needs, now=now):
+            if not needs or served_by_contingent(registration, needs, now=now) or _at_limit(registration, now=now):
                 continue
             minutes = offices_for(registration, needs, now=now).get(hold.office)
             if minutes is None or hold.start + datetime.timedelta(minutes=minutes) > hold.end:

@@ -19,6 +19,7 @@ from booking.models import Appointment
 from booking.needs import Need
 from booking.services.appointments import Contact, appointment_book, hold_place
 from booking.services.contingent import contingent_offices, contingent_starts, contingent_take
+from offices.models import Office
 from waitlist.messages import Kind, registration_message_record
 from waitlist.models import Registration
 from waitlist.selectors import earliest_fitting, fits, in_order, offices_for, registration_needs
@@ -30,13 +31,17 @@ def urgent_invite(
     now: datetime.datetime,
     contingent_only: bool = False,
     inviting: set[int] | None = None,
+    at_office: Office | None = None,
 ) -> Appointment | None:
     """Book the earliest time that fits an urgent case: from the contingent (of the offices in ``inviting``, all
     when None), else (unless ``contingent_only``) any free time; None when there is none. The booking's
-    confirmation is the invitation."""
+    confirmation is the invitation. ``at_office``: only there (a clerk inviting by hand uses their own office's
+    times)."""
     needs = registration_needs(registration)
     if not needs:
         return None
+    if at_office is not None:
+        inviting = {at_office.pk}
     not_before = now + datetime.timedelta(minutes=30)
     best = None
     for office, minutes in offices_for(registration, needs, now=now).items():
@@ -60,7 +65,7 @@ def urgent_invite(
             elif contingent_only:
                 raise _Nothing
             else:
-                found = earliest_fitting(registration, needs, now=now, not_before=not_before)
+                found = earliest_fitting(registration, needs, now=now, not_before=not_before, only=at_office)
                 if found is None:
                     raise _Nothing
                 office, start = found

@@ -118,6 +118,12 @@ _TOO_MANY = {
 }
 
 
+def person_limit_reached(*, email_key: str, now: datetime.datetime) -> bool:
+    """Whether this person (the compared e-mail address) has the most upcoming appointments one may have."""
+    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=now, email_key=email_key)
+    return upcoming.count() >= settings.BOOKING_MAX_ACTIVE_PER_EMAIL
+
+
 def _check_person_limit(*, email_key: str, phone_key: str, now: datetime.datetime) -> None:
     """At most ``BOOKING_MAX_ACTIVE_PER_EMAIL`` upcoming appointments per person: per e-mail address in its
     compared form (``access.identity``), and per phone number too where ``BOOKING_LIMIT_BY_PHONE`` is on."""

@@ -19,7 +19,7 @@ from booking.errors import BookingError
 from booking.models import URGENT_HOLDER, Appointment, Hold, Slot
 from booking.needs import Need
 from booking.services.appointments import hold_place
-from booking.services.locks import slots_lock
+from booking.services.locks import address_lock, slots_lock
 from booking.services.slots import released_until, slots_release, slots_take
 from offices.models import Office
 
@@ -66,6 +66,13 @@ def contingent_keep(*, office: Office, now: datetime.datetime) -> int:
     wanted = office.urgent_counters
     if not wanted:
         return 0
+    with transaction.atomic():
+        # Two runs at once (a redelivered task) would each count the kept units before the other's are placed.
+        address_lock(f"urgent-contingent:{office.pk}")
+        return _keep_days(office=office, wanted=wanted, now=now)
+
+
+def _keep_days(*, office: Office, wanted: int, now: datetime.datetime) -> int:
     last = released_until(office=office, now=now + datetime.timedelta(days=1))  # the next day to be released too
     ahead = datetime.timedelta(hours=office.urgent_release_hours)
     days: dict[datetime.date, list[tuple[datetime.datetime, datetime.datetime]]] = {}

@@ -4,6 +4,8 @@ Every write that changes units, or decides from them, locks in this order and
 never the other way round, so no two of them can deadlock and none can act on
 a state another is about to change:
 
+0. a waitlist registration's row, then its offer's (``waitlist.services``: an offer made, booked, declined,
+   lapsed or withdrawn), and a per-office advisory lock for keeping the urgent contingent (``contingent``),
 1. the per-address advisory lock (``address_lock``; bookings with an e-mail address),
 2. the slots, in (office, start) order (``slots_lock``): of every range the write
    touches, before anything else. A capacity rebuild locks all slots of its days;

@@ -99,7 +99,7 @@ def urgent_act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRes
             urgent_check(registration=registration, now=now)
             messages.success(request, _("Checked."))
         elif action == "invite":
-            appointment = urgent_invite(registration=registration, now=now)
+            appointment = urgent_invite(registration=registration, now=now, at_office=office)
             if appointment is None:
                 messages.error(request, _("No free time was found for this case now."))
             else:
@@ -109,8 +109,13 @@ def urgent_act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRes
                     % {"time": timezone.localtime(appointment.start).strftime("%d.%m.%Y %H:%M")},
                 )
         elif action == "refuse":
-            urgent_refuse(registration=registration, reason=request.POST.get("reason", ""), now=now)
-            messages.success(request, _("Refused; the citizen is told why."))
+            refused = urgent_refuse(registration=registration, reason=request.POST.get("reason", ""), now=now)
+            if refused.status == Registration.Status.REFUSED:
+                messages.success(request, _("Refused; the citizen is told why."))
+            else:
+                messages.error(
+                    request, _("This case has a time offered or booked already and can no longer be refused.")
+                )
     except BookingError as error:
         messages.error(request, error.message)
     return redirect("desk:urgent-cases", slug=slug)

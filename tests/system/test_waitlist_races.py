@@ -66,3 +66,30 @@ def test_sweeps_racing_offer_each_time_once_and_each_registration_one_time() -> 
     assert all(count <= 2 for count in by_time.values())  # two counters: at most two at one time
     assert sorted(offer.registration_id for offer in offers) == [r.pk for r in registrations[: len(offers)]]
     assert_integrity(MONDAY)
+
+
+def test_keepers_of_the_urgent_contingent_racing_keep_it_once() -> None:
+    from booking.models import Slot
+    from booking.services.contingent import contingent_keep
+
+    office = bookable_office(counters=2, first=MONDAY, last=MONDAY, horizon_days=6, urgent_counters=1)
+    results = race([lambda: contingent_keep(office=office, now=NOW)] * 4)
+    assert not [result for result in results if result.startswith("error")], results
+    assert set(Slot.objects.filter(office=office, local_date=MONDAY).values_list("booked_online", flat=True)) == {1}
+    assert Hold.objects.filter(holder="urgent").count() == 2  # the morning's and the afternoon's run
+    assert_integrity(MONDAY)
+
+
+def test_sign_ups_of_one_address_at_once_stop_at_its_limit() -> None:
+    office = bookable_office(counters=1, first=MONDAY, last=MONDAY)
+    offer(office, "personalausweis", 15)
+    wish = Wish(
+        needs=needs_from_param("personalausweis"), offices=[], first_day=MONDAY, last_day=MONDAY, weekdays=[], parts=[]
+    )
+    results = race(
+        [
+            lambda n=n: registration_create(wish=wish, name="Bot", email=f"bot+{n}@example.org", language="de", now=NOW)
+            for n in range(6)
+        ]
+    )
+    assert results.count("ok") == 2, results  # WAITLIST_MAX_PER_EMAIL, the address compared without its +tag

@@ -472,3 +472,44 @@ def test_the_phone_share_released_to_online_is_offered(frozen) -> None:  # type:
     opened = at("08:10") - datetime.timedelta(hours=office.phone_release_hours)  # its run's last slot opens
     frozen.move_to(opened)
     assert offers_sweep(now=opened).offered == 1 and live_offer(erika).start == at("08:00")
+
+
+# After review ------------------------------------------------------------------------------------------------------
+
+
+def test_an_offer_whose_time_the_office_takes_away_is_withdrawn_without_a_lapse(office) -> None:  # type: ignore[no-untyped-def]
+    from desk.services import block_create, block_remove
+    from tests.support.factories import UserFactory
+
+    erika = waiting("Erika")
+    offers_sweep(now=NOW)
+    offered = live_offer(erika)
+    block, _change = block_create(
+        office=office,
+        date=MONDAY,
+        starts=datetime.time(8),
+        ends=datetime.time(8, 15),
+        counters=None,
+        reason="Drucker",
+        by=UserFactory(),
+        now=NOW,
+    )
+    with pytest.raises(Exception, match="nicht mehr verfügbar"):
+        offer_accept(offer=offered, now=NOW)  # no fresh units behind the citizen's back
+    offers_sweep(now=NOW + MINUTE)
+    offered.refresh_from_db()
+    erika.refresh_from_db()
+    assert offered.status == Offer.Status.WITHDRAWN and erika.lapsed_offers == 0
+    assert live_offer(erika).start == at("08:15")  # waiting again at the old place: the next time
+    block_remove(block=block, now=NOW)
+    anna = waiting("Anna")
+    offers_sweep(now=NOW + 2 * MINUTE)
+    assert live_offer(anna).start == at("08:00")  # the time comes back once, to one person
+    assert Offer.objects.filter(status=Offer.Status.OPEN, start=at("08:00")).count() == 1
+
+
+def test_someone_at_the_per_person_limit_is_not_offered_a_time(office, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BOOKING_MAX_ACTIVE_PER_EMAIL = 1
+    erika = waiting("Erika")
+    book(office, "15:00", "erika@example.org")
+    assert offers_sweep(now=NOW).offered == 0 and not erika.offers.exists()
