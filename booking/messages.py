@@ -225,8 +225,9 @@ def _recipients(appointment: Appointment) -> list[tuple[str, str]]:
 
 
 def _sms_number(appointment: Appointment) -> str | None:
-    # Citizens who booked online read e-mail; SMS (which costs the city) is for those booked by phone or at the counter.
-    if appointment.channel != Appointment.Channel.PHONE:
+    # Citizens who booked online read e-mail; SMS (which costs the city) is for those booked by phone or at the counter,
+    # and for those without an e-mail address (an urgent case a clerk registered for a caller, invited later).
+    if appointment.channel != Appointment.Channel.PHONE and appointment.email:
         return None
     return mobile_number(appointment.phone)
 

@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN
-from offices.models import Office
+from offices.models import Office, Service
 from waitlist.models import Part
 
 WEEKDAYS = [
@@ -105,11 +105,38 @@ class UrgentForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
 
-    def __init__(self, *args: object, offices: list[Office], within_days: int, **kwargs: object) -> None:
+    matter = forms.ModelChoiceField(
+        label=_("What is it about?"), queryset=Service.objects.none(), required=False, empty_label=None
+    )
+
+    def __init__(
+        self, *args: object, offices: list[Office], within_days: int, ask_matter: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.within_days = within_days
+        if ask_matter:  # no services chosen before: the services that take urgent cases
+            self.fields["matter"].queryset = Service.objects.filter(active=True, urgent_within_days__isnull=False)
+            self.fields["matter"].required = True
+        else:
+            del self.fields["matter"]
         self.fields["offices"].queryset = Office.objects.filter(pk__in=[office.pk for office in offices])
         self.fields["language"].initial = (get_language() or "de")[:2]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        matter, deadline = cleaned.get("matter"), cleaned.get("deadline")
+        if matter is not None and deadline is not None and matter.urgent_within_days is not None:
+            self._check_deadline(deadline, matter.urgent_within_days)
+        return cleaned
+
+    def _check_deadline(self, deadline: datetime.date, days: int) -> None:
+        today = timezone.now().astimezone(BERLIN).date()
+        if deadline > today + datetime.timedelta(days=days):
+            self.add_error(
+                "deadline",
+                _("Urgent cases are those due within %(days)s days. Please book an appointment as usual.")
+                % {"days": days},
+            )
 
     def clean_deadline(self) -> datetime.date:
         deadline = self.cleaned_data["deadline"]

@@ -53,7 +53,8 @@ class Registration(models.Model):
     weekdays = models.JSONField(default=list)  # 0 (Monday) to 6; empty: any
     parts = models.JSONField(default=list)  # Part values; empty: any
     name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("e-mail"))
+    email = models.EmailField(_("e-mail"), blank=True)  # empty only for a caller's case a clerk registered
+    phone = models.CharField(_("phone"), max_length=30, blank=True)  # a caller's, for the invitation by SMS
     email_key = models.CharField(max_length=254, editable=False)  # as the per-person limit compares it
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="de")
     # Urgent cases: the date by which the matter must be dealt with (a residence title expiring); first in line.

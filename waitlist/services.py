@@ -60,6 +60,7 @@ def registration_create(  # noqa: PLR0913 - keyword-only, each one named
     now: datetime.datetime,
     deadline: datetime.date | None = None,
     reason: str = "",
+    phone: str = "",
 ) -> Registration:
     """Put a citizen on the waitlist; they confirm the address by the link sent to it before anything is offered.
 
@@ -70,7 +71,8 @@ def registration_create(  # noqa: PLR0913 - keyword-only, each one named
     key = email_key(email)
     with transaction.atomic():
         address_lock(f"waitlist:{key}")  # two sign-ups at once are counted one after the other
-        if Registration.objects.filter(email_key=key, status__in=LIVE).count() >= settings.WAITLIST_MAX_PER_EMAIL:
+        live = Registration.objects.filter(email_key=key, status__in=LIVE)
+        if key and live.count() >= settings.WAITLIST_MAX_PER_EMAIL:
             raise BookingError(
                 _("This e-mail address is already waiting for %(count)s times. Withdraw one of them first.")
                 % {"count": settings.WAITLIST_MAX_PER_EMAIL},
@@ -88,10 +90,12 @@ def registration_create(  # noqa: PLR0913 - keyword-only, each one named
             language=language,
             deadline=deadline,
             reason=reason.strip(),
+            phone=phone.strip(),
             created_at=now,
         )
         registration.offices.set(wish.offices)
-        registration_message_record(registration=registration, kind=Kind.CONFIRM, now=now)
+        if email:  # a caller's case without one is confirmed by the clerk on the phone
+            registration_message_record(registration=registration, kind=Kind.CONFIRM, now=now)
     return registration
 
 
@@ -107,7 +111,7 @@ class UrgentCase:
 
 
 def urgent_register(  # noqa: PLR0913 - keyword-only, each one named
-    *, case: UrgentCase, name: str, email: str, language: str, now: datetime.datetime
+    *, case: UrgentCase, name: str, email: str, language: str, now: datetime.datetime, phone: str = ""
 ) -> Registration:
     """An urgent case on the waitlist: served from today on, first in line by its deadline."""
     today = timezone.localtime(now, BERLIN).date()
@@ -120,7 +124,14 @@ def urgent_register(  # noqa: PLR0913 - keyword-only, each one named
         parts=[],
     )
     return registration_create(
-        wish=wish, name=name, email=email, language=language, now=now, deadline=case.deadline, reason=case.reason
+        wish=wish,
+        name=name,
+        email=email,
+        language=language,
+        now=now,
+        deadline=case.deadline,
+        reason=case.reason,
+        phone=phone,
     )
 
 
@@ -374,8 +385,9 @@ def _lapse(*, now: datetime.datetime, result: SweepResult) -> None:
 
 
 def _at_limit(registration: Registration, *, now: datetime.datetime) -> bool:
-    """Someone who could not book it (the per-person limit) is not offered a time: it would be kept for nothing."""
-    return person_limit_reached(email_key=registration.email_key, now=now)
+    """Someone who could not book it (the per-person limit), or cannot be sent an offer (a caller's case without
+    an e-mail address: it is invited, not offered), is not offered a time: it would be kept for nothing."""
+    return not registration.email or person_limit_reached(email_key=registration.email_key, now=now)
 
 
 def _offer_freed(*, now: datetime.datetime, result: SweepResult) -> None:

@@ -74,7 +74,12 @@ def urgent_invite(
                 office=office,
                 start=hold.start,
                 needs=needs,
-                contact=Contact(name=registration.name, email=registration.email, language=registration.language),
+                contact=Contact(
+                    name=registration.name,
+                    email=registration.email,
+                    phone=registration.phone,
+                    language=registration.language,
+                ),
                 now=now,
                 hold_token=hold.token,
                 email_known=True,
@@ -128,6 +133,6 @@ def urgent_refuse(*, registration: Registration, reason: str, now: datetime.date
         status__in=[Registration.Status.UNCONFIRMED, Registration.Status.WAITING, Registration.Status.PAUSED],
     ).update(status=Registration.Status.REFUSED, refused_reason=reason[:300], updated_at=now)
     registration.refresh_from_db()
-    if changed:
+    if changed and registration.email:  # a caller without one is told on the phone
         registration_message_record(registration=registration, kind=Kind.REFUSED, now=now)
     return registration

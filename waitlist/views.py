@@ -14,6 +14,7 @@ from access.limits import limited
 from booking.availability import offices_for_needs
 from booking.errors import BookingError
 from booking.needs import Need, needs_from_param, needs_param
+from offices.models import Office, Service
 from waitlist.forms import RegistrationForm, UrgentForm, WishForm
 from waitlist.models import Offer, Registration
 from waitlist.selectors import registration_needs
@@ -100,14 +101,20 @@ def urgent(request: HttpRequest) -> HttpResponse:
         needs = needs_from_param(request.GET.get("services", ""))
     except BookingError:
         needs = []
-    within = [need.service.urgent_within_days for need in needs if need.service.urgent_within_days is not None]
-    if not needs or not within:
+    urgent_services = Service.objects.filter(active=True, urgent_within_days__isnull=False)
+    if needs:
+        within = [need.service.urgent_within_days for need in needs if need.service.urgent_within_days is not None]
+        offices = list(offices_for_needs(needs=needs, now=timezone.now()))
+    else:  # the matter is asked on the form
+        within = list(urgent_services.values_list("urgent_within_days", flat=True))
+        offices = list(Office.objects.filter(active=True, urgent_counters__gt=0).order_by("name"))
+    if not within:
         messages.error(request, _("These services have no urgent appointments. Please book as usual."))
         return redirect("booking:needs")
-    offices = list(offices_for_needs(needs=needs, now=timezone.now()))
-    form = UrgentForm(request.POST or None, offices=offices, within_days=max(within))
+    form = UrgentForm(request.POST or None, offices=offices, within_days=max(within), ask_matter=not needs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        needs = needs or [Need(data["matter"], 1)]
         case = UrgentCase(needs=needs, offices=list(data["offices"]), deadline=data["deadline"], reason=data["reason"])
         try:
             registration = urgent_register(

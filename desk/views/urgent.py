@@ -17,6 +17,7 @@ from booking.errors import BookingError
 from booking.needs import Need
 from desk.access import office_for_staff
 from desk.views import staff_context
+from notifications.sms import mobile_number
 from offices.models import Office, Service
 from waitlist.models import Registration
 from waitlist.selectors import registration_needs
@@ -34,13 +35,25 @@ class CallerCaseForm(forms.Form):
     )
     reason = forms.CharField(label=gettext_lazy("Why is it urgent?"), max_length=1000)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    email = forms.EmailField(label=gettext_lazy("E-mail address"))
+    email = forms.EmailField(label=gettext_lazy("E-mail address"), required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile number"),
+        max_length=30,
+        required=False,
+        help_text=gettext_lazy("The invitation goes by SMS when there is no e-mail address."),
+    )
 
     def __init__(self, *args: object, office: Office, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = Service.objects.filter(
             offered_at__office=office, urgent_within_days__isnull=False
         ).distinct()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("email") and not mobile_number(cleaned.get("phone") or ""):
+            raise forms.ValidationError(_("Give an e-mail address or a mobile number for the invitation."))
+        return cleaned
 
 
 def office_urgent_cases(office: Office, *, now: datetime.datetime) -> list[tuple[Registration, list[Need]]]:
@@ -74,7 +87,9 @@ def urgent(request: HttpRequest, slug: str) -> HttpResponse:
             reason=data["reason"],
         )
         try:
-            registration = urgent_register(case=case, name=data["name"], email=data["email"], language="de", now=now)
+            registration = urgent_register(
+                case=case, name=data["name"], email=data["email"], phone=data["phone"], language="de", now=now
+            )
         except BookingError as error:
             messages.error(request, error.message)
         else:

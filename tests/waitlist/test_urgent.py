@@ -196,3 +196,53 @@ def test_the_desk_lists_urgent_cases_by_deadline_and_acts_on_them(office, client
     registered = Registration.objects.get(name="Anrufer")
     assert (registered.status, registered.checked_at) == (Registration.Status.WAITING, RELEASE)  # no link to open
     assert [office.slug for office in registered.offices.all()] == ["abh"]
+
+
+def test_the_urgent_form_asks_for_the_matter_when_no_service_was_chosen(office, client) -> None:  # type: ignore[no-untyped-def]
+    from offices.models import Service
+
+    Service.objects.filter(slug="aufenthaltstitel").update(urgent_within_days=7)
+    assert 'href="/waitlist/urgent/"' in client.get("/book/").content.decode()
+    form = client.get("/waitlist/urgent/").content.decode()
+    assert "Worum geht es?" in form
+    matter = Service.objects.get(slug="aufenthaltstitel").pk
+    data = {"matter": matter, "deadline": "2026-11-30", "reason": "Titel", "name": "Ali", "email": "ali@example.org"}
+    too_far = client.post("/waitlist/urgent/", data | {"language": "de"})
+    assert too_far.status_code == 422 and not Registration.objects.exists()  # 14 days ahead, the matter takes 7
+    assert client.post("/waitlist/urgent/", data | {"language": "de", "deadline": "2026-11-19"}).status_code == 302
+    case = Registration.objects.get()
+    assert case.needs == [[matter, 1]] and case.deadline == datetime.date(2026, 11, 19)
+
+
+def test_a_caller_without_e_mail_is_registered_by_the_desk_and_invited_by_sms(office, client, frozen) -> None:  # type: ignore[no-untyped-def]
+    from notifications import sms
+    from notifications.services import messages_send_due
+    from offices.models import Service
+
+    sms.outbox.clear()
+    Service.objects.filter(slug="aufenthaltstitel").update(urgent_within_days=7)
+    contingent_keep(office=office, now=NOW)
+    frozen.move_to(RELEASE)
+    client.force_login(office.memberships.first().user)
+    caller = {
+        "service": Service.objects.get(slug="aufenthaltstitel").pk,
+        "persons": "1",
+        "deadline": "2026-11-24",
+        "reason": "Anruf: Titel läuft ab",
+        "name": "Anrufer",
+        "email": "",
+        "phone": "",
+    }
+    assert client.post("/staff/desk/abh/urgent/", caller).status_code == 422  # no way to invite them
+    assert client.post("/staff/desk/abh/urgent/", caller | {"phone": "0151 23456789"}).status_code == 302
+    case = Registration.objects.get()
+    assert (case.email, case.phone, case.status) == ("", "0151 23456789", Registration.Status.WAITING)
+    assert not Message.objects.filter(subject_type="waitlist").exists()  # nothing to confirm: the clerk has them
+    invite = datetime.datetime(2026, 11, 17, 7, 30, tzinfo=BERLIN)
+    frozen.move_to(invite)
+    assert offers_sweep(now=invite).invited == 1
+    case.refresh_from_db()
+    assert case.appointment.start == at("08:00")
+    messages_send_due(now=invite)
+    (text,) = sms.outbox
+    assert text.to == "+4915123456789" and "08:00" in text.text
