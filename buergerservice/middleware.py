@@ -26,3 +26,27 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class HeadAsGetMiddleware:
+    """``HEAD`` is answered as ``GET`` is, without the body (RFC 9110 9.3.2): monitors and link checkers use it.
+
+    Views are written for GET and POST (``require_GET``, ``if request.method == "POST"``); a HEAD reaching them
+    as itself would be refused with 405 or, worse, taken for a POST. So the request runs as a GET, and only
+    the body is dropped; the headers, Content-Length among them, stay those of the GET.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        request.META["REQUEST_METHOD"] = "GET"
+        response = self.get_response(request)
+        if not response.streaming:
+            length = len(response.content)
+            response.content = b""
+            response["Content-Length"] = str(length)
+        return response

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "buergerservice.api_errors.ApiErrorsAsJsonMiddleware",
     # Before anything reads the session or the database: a few writes at once per process, the reads never wait.
     "buergerservice.write_gate.WriteGateMiddleware",
+    # HEAD answered as GET, without the body: every view then serves it, none mistakes it for a POST.
+    "buergerservice.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "buergerservice.middleware.ContentSecurityPolicyMiddleware",
     "buergerservice.privacy_headers.PrivacyHeadersMiddleware",  # no-store on personal pages, Permissions-Policy

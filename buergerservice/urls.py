@@ -7,6 +7,7 @@ from buergerservice.api import api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The public JSON API is one address for every language: Accept-Language picks the messages' language.
     path("api/v1/", api.urls),

@@ -1,7 +1,8 @@
 import logging
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -19,3 +20,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("health check: database unavailable")
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico by themselves: the site's icon (pages name it in their head too)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
