@@ -50,7 +50,7 @@ class OfficeWaitlist:
     days: int  # since = now - days
 
 
-def _for_office(registrations: QuerySet[Registration], office: Office) -> QuerySet[Registration]:
+def for_office(registrations: QuerySet[Registration], office: Office) -> QuerySet[Registration]:
     """The registrations that chose this office or none (the services are checked in Python: ``needs`` is JSON)."""
     chosen = Registration.offices.through.objects.filter(registration=OuterRef("pk"))
     return registrations.annotate(chose_here=Exists(chosen.filter(office=office)), chose_any=Exists(chosen)).filter(
@@ -58,19 +58,19 @@ def _for_office(registrations: QuerySet[Registration], office: Office) -> QueryS
     )
 
 
-def _can_come(*, chose_here: bool, needs: list[list[int]], offered: set[int]) -> bool:
+def can_come(*, chose_here: bool, needs: list[list[int]], offered: set[int]) -> bool:
     return chose_here or all(service_id in offered for service_id, _persons in needs)
 
 
-def _offered_services(office: Office) -> set[int]:
+def offered_services(office: Office) -> set[int]:
     return set(OfficeService.objects.filter(office=office).order_by().values_list("service_id", flat=True))
 
 
 def _next_in_line(office: Office, offered: set[int], *, now: datetime.datetime) -> list[InLine]:
     """The first ``NEXT_IN_LINE`` of ``in_order`` that can come here, read in one query that stops when enough."""
-    waiting = _for_office(in_order(now=now), office).iterator(chunk_size=100)
+    waiting = for_office(in_order(now=now), office).iterator(chunk_size=100)
     here = list(
-        islice((r for r in waiting if _can_come(chose_here=r.chose_here, needs=r.needs, offered=offered)), NEXT_IN_LINE)
+        islice((r for r in waiting if can_come(chose_here=r.chose_here, needs=r.needs, offered=offered)), NEXT_IN_LINE)
     )
     services = Service.objects.in_bulk({service_id for r in here for service_id, _persons in r.needs})
     return [
@@ -91,15 +91,15 @@ def _next_in_line(office: Office, offered: set[int], *, now: datetime.datetime) 
 def office_waitlist(*, office: Office, now: datetime.datetime) -> OfficeWaitlist:
     """The office's waitlist: counts by status, urgent ones, the oldest waiting, the next in line, the open offers
     and the outcomes of the last ``OUTCOME_DAYS`` days."""
-    offered_here = _offered_services(office)
-    live = _for_office(Registration.objects.filter(status__in=LIVE, last_day__gte=local_day(now)), office)
+    offered_here = offered_services(office)
+    live = for_office(Registration.objects.filter(status__in=LIVE, last_day__gte=local_day(now)), office)
     by_status = dict.fromkeys(LIVE, 0)
     urgent = 0
     oldest: datetime.datetime | None = None
     for status, deadline, created_at, needs, chose_here in live.values_list(
         "status", "deadline", "created_at", "needs", "chose_here"
     ):
-        if not _can_come(chose_here=chose_here, needs=needs, offered=offered_here):
+        if not can_come(chose_here=chose_here, needs=needs, offered=offered_here):
             continue
         by_status[status] += 1
         urgent += deadline is not None

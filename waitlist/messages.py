@@ -15,8 +15,9 @@ from booking.grid import BERLIN
 from notifications.models import Message
 from notifications.services import messages_record, require_transaction
 from notifications.subjects import Email, SubjectHandler
-from offices.models import Office, Service
+from offices.models import Office
 from waitlist.models import Offer, Registration
+from waitlist.selectors import registration_needs
 
 SUBJECT = "waitlist"  # Message.subject_type: the subject is a Registration
 
@@ -118,9 +119,7 @@ class WaitlistMessages(SubjectHandler):
 
 
 def _needs_text(registration: Registration) -> list[str]:
-    services = Service.objects.in_bulk([service_id for service_id, _persons in registration.needs])
     return [
-        f"{services[service_id].name} × {persons}" if persons > 1 else services[service_id].name
-        for service_id, persons in registration.needs
-        if service_id in services
+        f"{need.service.name} × {need.persons}" if need.persons > 1 else need.service.name
+        for need in registration_needs(registration) or []
     ]

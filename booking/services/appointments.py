@@ -118,9 +118,11 @@ _TOO_MANY = {
 }
 
 
-def person_limit_reached(*, email_key: str, now: datetime.datetime) -> bool:
-    """Whether this person (the compared e-mail address) has the most upcoming appointments one may have."""
-    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=now, email_key=email_key)
+def person_limit_reached(*, now: datetime.datetime, email_key: str = "", phone_key: str = "") -> bool:
+    """Whether this person (the compared e-mail address, or phone number) has the most upcoming appointments one
+    may have: the one count behind the booking's refusal and the waitlist's "offer nothing"."""
+    key = {"email_key": email_key} if email_key else {"phone_key": phone_key}
+    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=now, **key)
     return upcoming.count() >= settings.BOOKING_MAX_ACTIVE_PER_EMAIL
 
 
@@ -128,9 +130,8 @@ def _check_person_limit(*, email_key: str, phone_key: str, now: datetime.datetim
     """At most ``BOOKING_MAX_ACTIVE_PER_EMAIL`` upcoming appointments per person: per e-mail address in its
     compared form (``access.identity``), and per phone number too where ``BOOKING_LIMIT_BY_PHONE`` is on."""
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL
-    upcoming = Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=now)
     for field, key in (("email", email_key), ("phone", phone_key)):
-        if key and upcoming.filter(**{f"{field}_key": key}).count() >= limit:
+        if key and person_limit_reached(now=now, **{f"{field}_key": key}):
             raise BookingError(_TOO_MANY[field] % {"count": limit}, field=field)
 
 

@@ -17,10 +17,10 @@ from booking.errors import BookingError
 from booking.needs import Need
 from desk.access import office_for_staff
 from desk.views import staff_context
+from desk.waitlist import can_come, for_office, offered_services
 from notifications.sms import mobile_number
 from offices.models import Office, Service
 from waitlist.models import Registration
-from waitlist.selectors import registration_needs
 from waitlist.services import UrgentCase, registration_confirm, urgent_register
 from waitlist.urgent import urgent_check, urgent_invite, urgent_refuse
 
@@ -57,19 +57,20 @@ class CallerCaseForm(forms.Form):
 
 
 def office_urgent_cases(office: Office, *, now: datetime.datetime) -> list[tuple[Registration, list[Need]]]:
-    """The office's live urgent cases in the one order (deadline first): chosen it, or any office offering them."""
-    offered = set(office.offered_services.values_list("service_id", flat=True))
-    cases = []
-    queryset = Registration.objects.filter(status__in=LIVE_URGENT, deadline__isnull=False).prefetch_related("offices")
-    ordered = queryset.order_by("deadline", "created_at", "pk")
-    for registration in ordered[:200]:
-        chosen = {chosen.pk for chosen in registration.offices.all()}
-        if chosen and office.pk not in chosen:
-            continue
-        if not chosen and not all(service_id in offered for service_id, _persons in registration.needs):
-            continue
-        cases.append((registration, registration_needs(registration) or []))
-    return cases
+    """The office's live urgent cases, deadline first: they chose it, or chose none and it offers their services
+    (``desk.waitlist.for_office``, the waitlist page's rule). The services are read once for all of them."""
+    offered = offered_services(office)
+    live = Registration.objects.filter(status__in=LIVE_URGENT, deadline__isnull=False)
+    cases = [
+        registration
+        for registration in for_office(live, office).order_by("deadline", "created_at", "pk")[:200]
+        if can_come(chose_here=registration.chose_here, needs=registration.needs, offered=offered)
+    ]
+    services = Service.objects.in_bulk({service_id for case in cases for service_id, _persons in case.needs})
+    return [
+        (case, [Need(services[service_id], persons) for service_id, persons in case.needs if service_id in services])
+        for case in cases
+    ]
 
 
 @require_http_methods(["GET", "POST"])
