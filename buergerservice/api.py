@@ -65,7 +65,7 @@ api = BookingAPI(
         "Book appointments at the citizen offices: list services and offices, read free times, "
         "hold a time while the citizen types, book, look up, move and cancel. Times are ISO 8601 "
         "with their offset; answers give them in Europe/Berlin. Error messages follow Accept-Language "
-        "(de, en)."
+        "(de, en, tr, ar, uk, ru)."
     ),
     urls_namespace="api-v1",
     # Swagger UI from ninja's own static files (ninja is in INSTALLED_APPS), never from a CDN; no

@@ -2,7 +2,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language, get_language_info
+
+from buergerservice.languages import STAFF_PREFIXES, in_language, without_prefix
 
 
 @dataclass(frozen=True)
@@ -14,19 +18,21 @@ class LanguageLink:
 
 
 def language_links(request: HttpRequest) -> dict[str, list[LanguageLink]]:
-    """This page in every language: German unprefixed, the others under /<code>/ (see urls.py)."""
+    """This page in every language, through the switch that remembers the choice (buergerservice.languages).
+
+    On the staff side only the staff's languages (German and English).
+    """
     current = get_language()
     path = request.get_full_path()
-    prefix = f"/{current}/"
-    if current != settings.LANGUAGE_CODE and path.startswith(prefix):
-        path = path[len(prefix) - 1 :]
+    staff = without_prefix(request.path)[1].startswith(STAFF_PREFIXES)
     links = [
         LanguageLink(
             code=code,
             name=get_language_info(code)["name_local"],
-            url=path if code == settings.LANGUAGE_CODE else f"/{code}{path}",
+            url=f"{reverse('use-language', args=[code])}?{urlencode({'next': in_language(path, code)})}",
             current=code == current,
         )
         for code, _name in settings.LANGUAGES
+        if not staff or code in settings.STAFF_LANGUAGES
     ]
     return {"language_links": links}

@@ -1,6 +1,8 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.defaults import page_not_found
 
 # Every page may load only what this server serves: no CDN, no third-party host
 # (PRODUCT.md invariant 6). Bootstrap's CSS uses data: URIs for its icons.
@@ -49,4 +51,31 @@ class HeadAsGetMiddleware:
             length = len(response.content)
             response.content = b""
             response["Content-Length"] = str(length)
+        return response
+
+
+class FriendlyNotFoundMiddleware:
+    """With DEBUG on (``make run``) a missing page shows the site's own 404 page, not Django's technical one.
+
+    Django answers a 404 with its technical page whenever DEBUG is on, listing every URL pattern. A demo run
+    is DEBUG, and people trying it should see what citizens see. Only Django's technical page is replaced
+    (it says "DEBUG = True"); our own 404 answers (the kiosk's, the API's JSON) pass unchanged. The
+    technical 500 page stays: it is what a developer needs.
+    """
+
+    TECHNICAL = b"<code>DEBUG = True</code>"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and self.TECHNICAL in response.content
+        ):
+            return page_not_found(request, Http404(), template_name="404.html")
         return response

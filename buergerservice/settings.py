@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "buergerservice.api_errors.ApiErrorsAsJsonMiddleware",
     # Before anything reads the session or the database: a few writes at once per process, the reads never wait.
     "buergerservice.write_gate.WriteGateMiddleware",
+    # With DEBUG on (make run): the site's own 404 page instead of Django's technical one.
+    "buergerservice.middleware.FriendlyNotFoundMiddleware",
     # HEAD answered as GET, without the body: every view then serves it, none mistakes it for a POST.
     "buergerservice.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Staff pages in German or English only; an unprefixed citizen page in the language chosen earlier.
+    "buergerservice.languages.LanguageChoiceMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -411,16 +415,25 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bürgerservice <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
-# Internationalisation: German by default, English complete.
+# Internationalisation: German by default, English complete; for citizens also Turkish, Arabic (right to
+# left), Ukrainian and Russian. The staff side (desk, admin) stays German and English (STAFF_LANGUAGES).
 LANGUAGE_CODE = "de"
-LANGUAGES = [("de", _("German")), ("en", _("English"))]
+LANGUAGES = [
+    ("de", _("German")),
+    ("en", _("English")),
+    ("tr", _("Turkish")),
+    ("ar", _("Arabic")),
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+]
+STAFF_LANGUAGES = ("de", "en")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["buergerservice.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Berlin"
 USE_TZ = True
 MODELTRANSLATION_DEFAULT_LANGUAGE = "de"
-MODELTRANSLATION_LANGUAGES = ("de", "en")
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("de",)
 
 # Public holidays come from the `holidays` package for this federal state
@@ -473,6 +486,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language chosen in the switch is remembered for a year
 LANGUAGE_COOKIE_SAMESITE = "Lax"  # like the session and CSRF cookies (Django leaves this one unset)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from buergerservice.admin_dates import SafeDateHierarchyMixin
+from offices.admin_translations import MissingTranslationFilter, MissingTranslationsAdmin
 from offices.models import (
     Absence,
     Category,
@@ -141,9 +142,10 @@ class ClosureInline(TranslationTabularInline):
 
 
 @admin.register(Office)
-class OfficeAdmin(CapacityAdmin, TranslationAdmin):
+class OfficeAdmin(CapacityAdmin, MissingTranslationsAdmin, TranslationAdmin):
     list_display = [
         "name",
+        "missing_translations",
         "kind",
         "postal_code",
         "slot_minutes",
@@ -153,7 +155,7 @@ class OfficeAdmin(CapacityAdmin, TranslationAdmin):
         "capacity",
         "message_list",
     ]
-    list_filter = ["kind", "active", "step_free"]
+    list_filter = ["kind", "active", "step_free", MissingTranslationFilter]
     search_fields = ["name_de", "name_en", "slug", "street", "postal_code", "city"]
     prepopulated_fields = {"slug": ("name_de",)}
     inlines = [
@@ -222,17 +224,21 @@ class OfficeAdmin(CapacityAdmin, TranslationAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(TranslationAdmin):
-    list_display = ["name", "position", "slug"]
+class CategoryAdmin(MissingTranslationsAdmin, TranslationAdmin):
+    list_display = ["name", "position", "slug", "missing_translations"]
+    list_filter = [MissingTranslationFilter]
     list_editable = ["position"]
     search_fields = ["name_de", "name_en", "slug"]
     prepopulated_fields = {"slug": ("name_de",)}
 
 
 @admin.register(Service)
-class ServiceAdmin(TranslationAdmin):
-    list_display = ["name", "category", "default_duration_minutes", "max_persons", "pickup", "office_count", "active"]
-    list_filter = ["category", "pickup", "active"]
+class ServiceAdmin(MissingTranslationsAdmin, TranslationAdmin):
+    list_display = [
+        "name", "category", "default_duration_minutes", "max_persons", "pickup", "office_count", "active",
+        "missing_translations",
+    ]  # fmt: skip
+    list_filter = ["category", "pickup", "active", MissingTranslationFilter]
     search_fields = ["name_de", "name_en", "slug", "description_de", "description_en"]
     prepopulated_fields = {"slug": ("name_de",)}
     list_select_related = ["category"]

@@ -50,7 +50,7 @@ class RegistrationIn(Schema):
     parts: list[Literal["morning", "afternoon", "evening"]] = Field([], description="Parts of the day; none: any.")
     name: Text
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
-    language: Literal["de", "en"] = "de"
+    language: Literal["de", "en", "tr", "ar", "uk", "ru"] = "de"
 
 
 class WaitlistOfferOut(Schema):

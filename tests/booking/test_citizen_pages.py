@@ -3,6 +3,7 @@
 import datetime
 import re
 from html.parser import HTMLParser
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -78,7 +79,7 @@ def test_the_home_page_lists_services_by_category_and_offices_in_german(client: 
     assert "Ausweise und Pässe Reisepass beantragen" in text
     assert "Bürgerbüro Mitte" in text
     assert "Mobiler Standort Bürgerkoffer Bibliothek" in text
-    assert '<html lang="de">' in response.content.decode()
+    assert '<html lang="de" dir="ltr">' in response.content.decode()
 
 
 def test_the_home_page_in_english(client: Client, city) -> None:
@@ -191,10 +192,19 @@ def test_an_inactive_office_is_hidden(client: Client, city) -> None:
 def test_the_language_switch_links_to_the_same_page(client: Client, city, path: str, german: str, english: str) -> None:
     html = client.get(path).content.decode()
     current = ' aria-current="true"'
+    german_link = f"/i18n/use/de/?next={quote(german, safe='')}"
+    english_link = f"/i18n/use/en/?next={quote(english, safe='')}"
     assert (
-        f'href="{german}" lang="de" hreflang="de"{current if not path.startswith("/en/") else ""}>Deutsch</a>' in html
+        f'href="{german_link}" lang="de" hreflang="de"{current if not path.startswith("/en/") else ""}>Deutsch</a>'
+        in html
     )
-    assert f'href="{english}" lang="en" hreflang="en"{current if path.startswith("/en/") else ""}>English</a>' in html
+    assert (
+        f'href="{english_link}" lang="en" hreflang="en"{current if path.startswith("/en/") else ""}>English</a>' in html
+    )
+    # The switch remembers the choice and goes on to the page in that language.
+    response = client.get(english_link)
+    assert (response.status_code, response["Location"]) == (302, english)
+    assert response.cookies["django_language"].value == "en"
 
 
 class _Loads(HTMLParser):

@@ -68,7 +68,7 @@ def test_a_local_run_needs_nothing_but_debug(tmp_path: Path) -> None:
     assert settings["CACHE"] == "django.core.cache.backends.locmem.LocMemCache"
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert (settings["TIME_ZONE"], settings["USE_TZ"]) == ("Europe/Berlin", True)
-    assert (settings["LANGUAGE_CODE"], settings["LANGUAGES"]) == ("de", ["de", "en"])
+    assert (settings["LANGUAGE_CODE"], settings["LANGUAGES"]) == ("de", ["de", "en", "tr", "ar", "uk", "ru"])
     assert settings["SECURE_SSL_REDIRECT"] is False
 
 
