@@ -38,7 +38,7 @@ messages: $(VENV)/.installed
 
 # Extract new texts into locale/*/django.po (needs GNU gettext: apt-get install gettext).
 makemessages: $(VENV)/.installed
-	DEBUG=1 $(BIN)/python manage.py makemessages -l de --no-location --ignore=node_modules --ignore=.venv --ignore=var
+	DEBUG=1 $(BIN)/python manage.py makemessages -l de -l tr -l ar -l uk -l ru --no-location --ignore=node_modules --ignore=.venv --ignore=var
 
 clean:
 	rm -rf $(VENV) node_modules var

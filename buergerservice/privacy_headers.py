@@ -32,6 +32,8 @@ PRIVATE_VIEWS = frozenset(
         "booking:cancel",
         "booking:move",
         "booking:short",
+        # the feedback form shows a typed name and e-mail address again when it has errors
+        "offices:feedback",
         # the ticket's phone page and the kiosk's drawn ticket
         "tickets:ticket",
         "tickets:kiosk",

@@ -436,6 +436,11 @@ MODELTRANSLATION_DEFAULT_LANGUAGE = "de"
 MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("de",)
 
+# The accessibility statement (BITV 2.0): when it was prepared, and the conciliation body to name when not
+# the federal one under § 16 BGG (a Land's own body for a city; free text, one line per line).
+ACCESSIBILITY_STATEMENT_DATE = env_str("ACCESSIBILITY_STATEMENT_DATE", "2026-12-07")
+ACCESSIBILITY_CONCILIATION_BODY = env_str("ACCESSIBILITY_CONCILIATION_BODY", "")
+
 # Public holidays come from the `holidays` package for this federal state
 # (ISO 3166-2 code without "DE-": SN Saxony, BW Baden-Württemberg, ...).
 HOLIDAYS_SUBDIVISION = env_str("HOLIDAYS_SUBDIVISION", "SN")

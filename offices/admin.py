@@ -19,6 +19,7 @@ from offices.models import (
     Absence,
     Category,
     Closure,
+    Feedback,
     Membership,
     Office,
     OfficeService,
@@ -357,3 +358,18 @@ class AbsenceAdmin(CapacityAdmin, SafeDateHierarchyMixin):
         offices = Office.objects.filter(memberships__user=obj.user_id).distinct()
         reason = str(obj.get_kind_display())
         self.capacity_changed(request, offices=list(offices), first=obj.start_date, last=obj.end_date, reason=reason)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(SafeDateHierarchyMixin):
+    list_display = ["created_at", "kind", "page", "name", "email", "handled"]
+    list_filter = ["kind", "handled"]
+    list_editable = ["handled"]
+    search_fields = ["message", "page", "name", "email"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "kind", "page", "message", "name", "email"]
+    fields = ["created_at", "kind", "page", "message", "name", "email", "handled"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Feedback comes from the public form; an administrator only marks it handled (or deletes it).
+        return False

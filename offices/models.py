@@ -658,3 +658,34 @@ class Absence(models.Model):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": gettext("The last day cannot be before the first day.")})
+
+
+class Feedback(models.Model):
+    """A message sent through the feedback form: a barrier on a page, or anything else, for the administrators."""
+
+    class Kind(models.TextChoices):
+        BARRIER = "barrier", _("An accessibility barrier")
+        OTHER = "other", _("Something else")
+
+    MESSAGE_MAX_LENGTH = 5000
+
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    kind = models.CharField(_("about"), max_length=20, choices=Kind.choices, default=Kind.BARRIER)
+    page = models.CharField(
+        _("page"), max_length=500, blank=True, help_text=_("The address on this site the message is about.")
+    )
+    message = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    handled = models.BooleanField(_("handled"), default=False)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["barrier", "other"]), name="feedback_kind_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y %H:%M}"

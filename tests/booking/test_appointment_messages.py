@@ -97,7 +97,7 @@ def test_the_confirmation_email_says_everything_in_german_with_a_calendar_file( 
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html"
     assert f'href="https://termine.example.de/appointment/{appointment.manage_token}/"' in html
-    assert "Biometrisches Passfoto" in html and '<html lang="de">' in html
+    assert "Biometrisches Passfoto" in html and '<html lang="de" dir="ltr">' in html
     calendar = ics_of(email)
     event = event_of(calendar)
     assert calendar["METHOD"] == "PUBLISH"

@@ -99,7 +99,7 @@ def test_the_kiosk_in_english_draws_a_ticket_whose_qr_code_opens_the_english_pho
         page = client.get(kiosk_url(qw.kiosk, "en"))
     html = page.content.decode()
     assert kiosk_url(qw.kiosk, "en").startswith("/en/")
-    assert '<html lang="en">' in html and "Draw a ticket" in html and "Identity card" in html
+    assert '<html lang="en" dir="ltr">' in html and "Draw a ticket" in html and "Identity card" in html
     # The language switch: both languages, big, the current one marked.
     assert re.search(rf'href="{kiosk_url(qw.kiosk)}" lang="de" hreflang="de"', html)
     assert re.search(r'lang="en" hreflang="en" aria-current="true"', html)

@@ -1,0 +1,135 @@
+"""The pages every page links to: the accessibility statement, the feedback form, booking in Leichte Sprache.
+
+The feedback form is the statement's contact (BITV 2.0 § 7): a message is stored
+first and then mailed to the administrators once the row is committed, so a mail
+server that is down loses nothing (the admin lists every message).
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods
+
+from access.limits import limited
+from buergerservice.celery import after_commit
+from offices.forms import FeedbackForm, site_path
+from offices.models import Feedback
+
+logger = logging.getLogger(__name__)
+
+STATEMENT_DATE_DEFAULT = "2026-12-07"
+
+
+def statement_date() -> datetime.date:
+    """When the statement was prepared: ``settings.ACCESSIBILITY_STATEMENT_DATE`` (an ISO date)."""
+    value = getattr(settings, "ACCESSIBILITY_STATEMENT_DATE", STATEMENT_DATE_DEFAULT)
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ACCESSIBILITY_STATEMENT_DATE must be a date like 2026-12-07, not {value!r}."
+        ) from None
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    # A Land's own conciliation body may be the one for a city; without the setting, the federal one (§ 16 BGG).
+    context = {
+        "statement_date": statement_date(),
+        "conciliation_body": getattr(settings, "ACCESSIBILITY_CONCILIATION_BODY", "") or "",
+    }
+    return render(request, "offices/accessibility.html", context)
+
+
+@require_GET
+def easy_language(request: HttpRequest) -> HttpResponse:
+    return render(request, "offices/easy_language.html")
+
+
+# The feedback form: every POST spends the client's "book" budget (a write a citizen makes, like a booking),
+# every GET its "read" budget, as the booking pages do.
+
+
+def feedback_recipients() -> list[str]:
+    """``settings.ADMINS`` and every active superuser's e-mail, each address once."""
+    addresses = []
+    for admin in getattr(settings, "ADMINS", []) or []:
+        addresses.append(admin if isinstance(admin, str) else admin[1])
+    superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+    addresses += superusers.order_by("pk").values_list("email", flat=True)
+    seen: set[str] = set()
+    unique = []
+    for address in addresses:
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            unique.append(address)
+    return unique
+
+
+def feedback_notify(feedback_id: int) -> None:
+    """Mail one stored feedback to the administrators. A failure is logged: the feedback stays in the admin."""
+    feedback = Feedback.objects.filter(pk=feedback_id).first()
+    recipients = feedback_recipients()
+    if feedback is None or not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        link = settings.SITE_URL + reverse("admin:offices_feedback_change", args=[feedback.pk])
+        subject = gettext("Feedback on the Bürgerservice: %(kind)s") % {"kind": feedback.get_kind_display()}
+        lines = [
+            gettext("About: %(kind)s") % {"kind": feedback.get_kind_display()},
+            gettext("Page: %(page)s") % {"page": settings.SITE_URL + feedback.page if feedback.page else "–"},
+            gettext("Name: %(name)s") % {"name": feedback.name or "–"},
+            gettext("E-mail for an answer: %(email)s") % {"email": feedback.email or "–"},
+            "",
+            feedback.message,
+            "",
+            gettext("Mark it handled in the admin: %(link)s") % {"link": link},
+        ]
+    try:
+        send_mail(subject, "\n".join(lines), None, recipients)
+    except Exception:  # any mail error: the feedback is stored and listed in the admin all the same
+        logger.exception("feedback %s stored, but the e-mail to the administrators failed", feedback.pk)
+
+
+def feedback_receive(*, kind: str, page: str, message: str, name: str, email: str) -> Feedback:
+    """Store a feedback, then, once committed, mail it to the administrators (feedback_notify)."""
+    with transaction.atomic():
+        feedback = Feedback.objects.create(kind=kind, page=page, message=message, name=name, email=email)
+        after_commit(feedback_notify, feedback.pk)
+    return feedback
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@limited("read")
+@limited("book")
+def feedback(request: HttpRequest) -> HttpResponse:
+    host = request.get_host()
+    if request.method == "POST":
+        form = FeedbackForm(request.POST, host=host)
+        if form.is_valid():
+            feedback_receive(**form.cleaned_data)
+            return redirect("offices:feedback-thanks")
+    else:
+        # Where the person came from: ?page= (the footer's link) or the browser's Referer, only a page of this site.
+        page = site_path(request.GET.get("page") or request.headers.get("Referer", ""), host=host)
+        if page == request.path:
+            page = ""
+        form = FeedbackForm(initial={"page": page}, host=host)
+    return render(request, "offices/feedback.html", {"form": form})
+
+
+@require_GET
+def feedback_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "offices/feedback_thanks.html")
