@@ -61,8 +61,18 @@ class OfficeStatusOut(Schema):
     )
     word: str = Field(description="The band in words, in the language of Accept-Language.")
     walk_in: str = Field(description=f"Whether a walk-in ticket can be drawn now: one of {WALK_IN_HELP}.")
+    pickup_tickets: bool = Field(
+        description="Whether a ticket for collecting a finished document can be drawn now: while the office is "
+        "open, also after walk-in tickets have stopped (band pickup_only then)."
+    )
     waiting: int = Field(description="Tickets waiting, all queues.")
-    counters_open: int
+    counters_open: int = Field(
+        description="The clerks on shift now, or the counters serving now where more are; 0 while closed."
+    )
+    opens: datetime.datetime | None = Field(
+        description="Today's first opening, UTC; null on a day the office is closed."
+    )
+    closes: datetime.datetime | None = Field(description="Today's last closing, UTC; null on a closed day.")
     wait_minutes: WaitOut | None = Field(
         description="The wait of a walk-in ticket drawn now, in whole minutes; null when none can be drawn."
     )
@@ -86,8 +96,11 @@ def _out(request: HttpRequest, status: OfficeStatus) -> dict[str, object]:
         "band": status.band.value,
         "word": str(status.word),
         "walk_in": status.walkin.value,
+        "pickup_tickets": status.pickup,
         "waiting": status.waiting,
         "counters_open": status.counters_open,
+        "opens": status.hours.opens.astimezone(datetime.UTC) if status.hours.opens else None,
+        "closes": status.hours.closes.astimezone(datetime.UTC) if status.hours.closes else None,
         "wait_minutes": {"low": _minutes(wait.low), "mid": _minutes(wait.mid), "high": _minutes(wait.high)}
         if wait
         else None,

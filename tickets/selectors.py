@@ -182,6 +182,19 @@ def walkin_state(
     return WalkIn.OPEN if demand <= left else WalkIn.FULL
 
 
+def pickup_state(*, office: Office, now: datetime.datetime, hours: OpenToday | None = None) -> WalkIn:
+    """Whether a pickup (A) or urgent (N) ticket can be drawn now: whenever the office is open (OPEN or CLOSED).
+
+    No cut-off before closing and no capacity: collecting a finished document
+    takes minutes at the fast lane, so the kiosk (``tickets.services.ticket_issue``)
+    issues these tickets until the office closes, after the walk-ins have
+    stopped, and the public status says so from this same rule. ``hours``:
+    today's, if the caller has read them (four queries otherwise).
+    """
+    hours = hours or open_today(office=office, now=now)
+    return WalkIn.OPEN if hours.is_open(now) else WalkIn.CLOSED
+
+
 def new_walkin_estimate(state: QueueState) -> Estimate:
     """The wait of a walk-in drawing a ticket now."""
     return estimate_of(state, Ticket(office=state.office, queue=Ticket.Queue.WALK_IN, issued_at=state.now))
@@ -239,6 +252,7 @@ class Band(StrEnum):
     MEDIUM = "medium"
     LONG = "long"
     VERY_LONG = "very_long"
+    PICKUP_ONLY = "pickup_only"  # no walk-in tickets now, but tickets for collecting a document
     NO_TICKETS = "no_tickets"
     CLOSED = "closed"
 
@@ -250,16 +264,18 @@ BAND_WORDS: dict[Band, Promise] = {
     Band.MEDIUM: _("up to 90 minutes"),
     Band.LONG: _("up to 2 hours"),
     Band.VERY_LONG: _("over 2 hours"),
+    Band.PICKUP_ONLY: _("only tickets for collecting a document"),
     Band.NO_TICKETS: _("no more walk-in tickets today"),
     Band.CLOSED: _("closed"),
 }
 
 
-def band_of(*, walkin: WalkIn, minutes: float) -> Band:
+def band_of(*, walkin: WalkIn, minutes: float, pickup: bool = False) -> Band:
+    """The band of an office: ``pickup`` when a ticket for collecting a document can be drawn now."""
     if walkin == WalkIn.CLOSED:
         return Band.CLOSED
     if walkin != WalkIn.OPEN:
-        return Band.NO_TICKETS
+        return Band.PICKUP_ONLY if pickup else Band.NO_TICKETS
     for limit, band in BAND_LIMITS:
         if minutes <= limit:
             return band
@@ -272,38 +288,74 @@ class OfficeStatus:
     band: Band
     walkin: WalkIn
     waiting: int  # tickets waiting (all queues)
-    counters_open: int
+    counters_open: int  # clerks on shift now, or more when more counters are serving; 0 while the office is closed
     wait: Estimate | None  # for a walk-in drawing now; None when none can
     next_free: datetime.datetime | None  # the earliest appointment bookable online, for the shortest matter
+    pickup: bool = False  # a ticket for collecting a document can be drawn now (``pickup_state``, and one offered)
+    hours: OpenToday = OpenToday(None, None)  # today's first opening and last closing
+    now: datetime.datetime | None = None  # when these figures were computed
+
+    @property
+    def opens_later(self) -> datetime.datetime | None:
+        """Today's opening while it is still to come (before opening, and from midnight on)."""
+        opens = self.hours.opens
+        return opens if opens is not None and self.now is not None and self.now < opens else None
 
     @property
     def word(self) -> Promise:
         return BAND_WORDS[self.band]
 
 
-def _status(state: QueueState, hours: OpenToday, next_free: datetime.datetime | None) -> OfficeStatus:
+def counters_open(state: QueueState, hours: OpenToday) -> int:
+    """The counters open now: the clerks on shift (the slot grid: shifts less absences and blocks), or the counters
+    serving now (a call, start or finish in the last ``QUEUE_ACTIVE_COUNTER_MINUTES``) when more are; 0 while closed.
+
+    Not the counters that happened to call lately alone: after the day's first call that would say one while the
+    others on shift are about to call too.
+    """
+    return max(state.planned, len(state.counters)) if hours.is_open(state.now) else 0
+
+
+def _status(
+    state: QueueState, hours: OpenToday, next_free: datetime.datetime | None, offers_pickup: bool
+) -> OfficeStatus:
     walkin = walkin_state(office=state.office, now=state.now, state=state, hours=hours)
+    pickup = offers_pickup and pickup_state(office=state.office, now=state.now, hours=hours) == WalkIn.OPEN
     wait = new_walkin_estimate(state) if walkin == WalkIn.OPEN else None
-    is_open = walkin != WalkIn.CLOSED
     return OfficeStatus(
         office=state.office,
-        band=band_of(walkin=walkin, minutes=wait.minutes.mid if wait else 0),
+        band=band_of(walkin=walkin, minutes=wait.minutes.mid if wait else 0, pickup=pickup),
         walkin=walkin,
         waiting=sum(1 for ticket in state.tickets if ticket.status == Ticket.Status.WAITING),
-        counters_open=(len(state.counters) or state.planned) if is_open else 0,
+        counters_open=counters_open(state, hours),
         wait=wait,
         next_free=next_free,
+        pickup=pickup,
+        hours=hours,
+        now=state.now,
     )
 
 
-def _shortest_minutes(offices: list[Office]) -> dict[Office, int]:
-    """Per office, the length of its shortest matter on its grid: what "next free appointment" looks for."""
-    shortest = dict(
-        active_offers().filter(office__in=offices).values_list("office_id").annotate(Min("duration_minutes"))
+def _shortest_minutes(offices: list[Office]) -> tuple[dict[Office, int], set[int]]:
+    """Per office, the length of its shortest matter on its grid (what "next free appointment" looks for), and the
+    ids of the offices offering a pickup of a finished document. One query."""
+    shortest: dict[int, int] = {}
+    pickup: set[int] = set()
+    rows = (
+        active_offers()
+        .filter(office__in=offices)
+        .values_list("office_id", "service__pickup")
+        .annotate(Min("duration_minutes"))
+        .order_by()
     )
-    return {
+    for office_id, is_pickup, minutes in rows:
+        shortest[office_id] = min(minutes, shortest.get(office_id, minutes))
+        if is_pickup:
+            pickup.add(office_id)
+    by_office = {
         office: round_to_grid(shortest[office.pk], office.slot_minutes) for office in offices if office.pk in shortest
     }
+    return by_office, pickup
 
 
 def offices_status_computed(*, now: datetime.datetime) -> list[OfficeStatus]:
@@ -311,8 +363,12 @@ def offices_status_computed(*, now: datetime.datetime) -> list[OfficeStatus]:
     offices = list(public_offices())
     states = queue_states(offices=offices, now=now)
     hours = offices_open_today(offices=offices, now=now)
-    next_free = offices_earliest(minutes_by_office=_shortest_minutes(offices), now=now) if offices else {}
-    return [_status(states[office.pk], hours[office.pk], next_free.get(office.pk)) for office in offices]
+    shortest, pickup = _shortest_minutes(offices)
+    next_free = offices_earliest(minutes_by_office=shortest, now=now) if offices else {}
+    return [
+        _status(states[office.pk], hours[office.pk], next_free.get(office.pk), office.pk in pickup)
+        for office in offices
+    ]
 
 
 STATUS_KEY = "tickets:status"

@@ -25,7 +25,7 @@ from tickets.errors import TicketTaken
 from tickets.estimate import QueueState
 from tickets.models import Kiosk, Ticket
 from tickets.policy import Lane, queue_order
-from tickets.selectors import WALK_IN_WORDS, WalkIn, open_today, queue_state, walkin_state
+from tickets.selectors import WALK_IN_WORDS, WalkIn, pickup_state, queue_state, walkin_state
 from tickets.visits import ticket_number_next
 
 Status = Ticket.Status
@@ -47,9 +47,10 @@ def ticket_issue(
 ) -> Ticket:
     """Draw a W (walk-in), A (pickup) or N (urgent, by a clerk) ticket; T tickets come from the desk's check-in.
 
-    Refused (BookingError, nothing written) when the office is not open now,
-    and for walk-ins when ``tickets.selectors.walkin_state`` says no more can
-    be served today. The queue's sequence row is locked first, so of two
+    Refused (BookingError, nothing written) for walk-ins when
+    ``tickets.selectors.walkin_state`` says no more can be served today, for
+    pickups and urgent cases when ``tickets.selectors.pickup_state`` says the
+    office is not open now. The queue's sequence row is locked first, so of two
     walk-ins drawing the last capacity at once only one gets it.
     """
     if queue not in (Queue.WALK_IN, Queue.PICKUP, Queue.URGENT):
@@ -70,8 +71,8 @@ def ticket_issue(
             walkin = walkin_state(office=office, now=now, state=state, minutes=_expected(state, service, minutes))
             if walkin != WalkIn.OPEN:
                 raise BookingError(WALK_IN_WORDS[walkin], field="queue")
-        elif not open_today(office=office, now=now).is_open(now):
-            raise BookingError(WALK_IN_WORDS[WalkIn.CLOSED], field="queue")
+        elif (drawable := pickup_state(office=office, now=now)) != WalkIn.OPEN:  # the status page's rule too
+            raise BookingError(WALK_IN_WORDS[drawable], field="queue")
         return Ticket.objects.create(
             office=office,
             day=day,

@@ -55,16 +55,19 @@ def test_every_office_shows_its_band_as_a_word_its_wait_and_its_figures(client, 
     assert _office_card(html, "mitte") == (
         "Citizen office Mitte up to 30 minutes "
         "Wait with a walk-in ticket drawn now about 30 min (20–45) "
-        "People waiting 2 Counters open 1 "
+        "Tickets for collecting a document until 16:00 "
+        "People waiting 2 Counters open 2 "  # both clerks on shift, though only counter 1 has called yet
         "Next free appointment Mon 23.11. 09:05 – book an appointment at Citizen office Mitte"
     )
+    # Office B has no walk-in hours, but its kiosk would issue tickets for collecting a document.
     assert _office_card(html, "nord") == (
-        "Citizen office Nord no more walk-in tickets today "
+        "Citizen office Nord only tickets for collecting a document "
+        "Tickets for collecting a document until 16:00 "
         "People waiting 0 Counters open 2 "
         "Next free appointment Mon 23.11. 09:05 – book an appointment at Citizen office Nord"
     )
     assert 'class="status-office band-short" data-band="short"' in html
-    assert 'class="status-office band-no_tickets" data-band="no_tickets"' in html
+    assert 'class="status-office band-pickup_only" data-band="pickup_only"' in html
     assert 'href="/en/offices/mitte/#offers-heading"' in html  # where its services are booked
     assert 'href="/en/status/mitte/"' in html
 
@@ -80,13 +83,14 @@ def test_the_colour_of_a_band_always_comes_with_its_word(client, qw) -> None:  #
         "medium": "up to 90 minutes",
         "long": "up to 2 hours",
         "very_long": "over 2 hours",
+        "pickup_only": "only tickets for collecting a document",
         "no_tickets": "no more walk-in tickets today",
         "closed": "closed",
     }
     assert "What the colours mean" in html
-    # Office A (open) and B (no walk-ins) show theirs with the word.
+    # Office A (open) and B (no walk-ins, but pickups) show theirs with the word.
     assert re.search(r'data-band="short">.*?band-pill band-short"><span[^>]*></span>up to 30 minutes<', html, re.S)
-    assert re.search(r'data-band="no_tickets">.*?band-no_tickets"><span[^>]*></span>no more walk-in', html, re.S)
+    assert re.search(r'data-band="pickup_only">.*?band-pickup_only"><span[^>]*></span>only tickets for', html, re.S)
 
 
 def test_after_the_cut_off_and_after_closing_the_page_says_so(client, qw) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +98,9 @@ def test_after_the_cut_off_and_after_closing_the_page_says_so(client, qw) -> Non
         cut_off = client.get("/en/status/").content.decode()
     with time_machine.travel(at("16:30"), tick=False):
         closed = client.get("/en/status/").content.decode()
-    assert _office_card(cut_off, "mitte").startswith("Citizen office Mitte no more walk-in tickets today People")
+    assert _office_card(cut_off, "mitte").startswith(
+        "Citizen office Mitte only tickets for collecting a document Tickets for collecting a document until 16:00 "
+    )
     assert _office_card(closed, "mitte").startswith("Citizen office Mitte closed People waiting 0 Counters open 0")
     assert "Tue 24.11. 08:00" in _office_card(closed, "mitte")
 
@@ -174,7 +180,8 @@ def test_an_office_page_shows_its_figures_and_its_usual_busy_hours(client, qw) -
     assert "Waiting time at Citizen office Mitte" in text
     assert (
         "Right now As of 09:00 · Update now up to 30 minutes Wait with a walk-in ticket drawn now "
-        "about 30 min (20–45) People waiting 2 Counters open 1 Next free appointment Mon 23.11. 09:05"
+        "about 30 min (20–45) Tickets for collecting a document until 16:00 People waiting 2 Counters open 2 "
+        "Next free appointment Mon 23.11. 09:05"
     ) in text
     assert "Usually busy" in text
     assert "Citizen office Nord" not in text

@@ -57,8 +57,11 @@ def test_a_small_known_queue_gives_exactly_this_answer(client, qw) -> None:  # t
         "band": "short",
         "word": "up to 30 minutes",
         "walk_in": "open",
+        "pickup_tickets": True,
         "waiting": 2,
-        "counters_open": 1,
+        "counters_open": 2,  # both clerks on shift, though only counter 1 has called yet
+        "opens": "2026-11-23T07:00:00Z",  # 08:00 and 16:00 in Berlin
+        "closes": "2026-11-23T15:00:00Z",
         "wait_minutes": {"low": 23, "mid": 30, "high": 45},
         "next_free_appointment": "2026-11-23T08:05:00Z",  # 09:05 in Berlin, the first online start after now
         "links": {
@@ -77,10 +80,10 @@ def test_the_list_has_every_active_office_in_the_order_of_the_office_list(client
     rows = response.json()
     assert [(row["slug"], row["band"], row["walk_in"], row["waiting"]) for row in rows] == [
         ("mitte", "short", "open", 2),
-        # Office B has no walk-in hours at all: no tickets, but its two clerks on shift count as open counters.
-        ("nord", "no_tickets", "none_today", 0),
+        # Office B has no walk-in hours at all: only pickups, and its two clerks on shift count as open counters.
+        ("nord", "pickup_only", "none_today", 0),
     ]
-    assert rows[1]["word"] == "no more walk-in tickets today"
+    assert (rows[1]["word"], rows[1]["pickup_tickets"]) == ("only tickets for collecting a document", True)
     assert rows[1]["wait_minutes"] is None
     assert rows[1]["counters_open"] == 2
 
@@ -90,12 +93,14 @@ def test_after_the_cut_off_no_tickets_are_drawn_and_after_closing_it_is_closed(c
         cut_off = _get(client, "/api/v1/offices/mitte/status").json()
     with time_machine.travel(at("16:30"), tick=False):
         closed = _get(client, "/api/v1/offices/mitte/status").json()
+    # The kiosk still issues tickets for collecting a document until closing.
     assert (cut_off["band"], cut_off["walk_in"], cut_off["word"], cut_off["wait_minutes"]) == (
-        "no_tickets",
+        "pickup_only",
         "cut_off",
-        "no more walk-in tickets today",
+        "only tickets for collecting a document",
         None,
     )
+    assert cut_off["pickup_tickets"] is True and closed["pickup_tickets"] is False
     assert (closed["band"], closed["walk_in"], closed["word"], closed["counters_open"]) == (
         "closed",
         "closed",
@@ -155,8 +160,11 @@ def test_the_openapi_schema_describes_both_paths(client) -> None:  # type: ignor
         "band",
         "word",
         "walk_in",
+        "pickup_tickets",
         "waiting",
         "counters_open",
+        "opens",
+        "closes",
         "wait_minutes",
         "next_free_appointment",
         "links",

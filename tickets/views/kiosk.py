@@ -28,6 +28,8 @@ from tickets.selectors import (
     WALK_IN_WORDS,
     WalkIn,
     kiosk_by_key,
+    open_today,
+    pickup_state,
     queue_state,
     ticket_by_token,
     walkin_state,
@@ -59,8 +61,9 @@ def _start_page(
     status: int = 200,
 ) -> HttpResponse:
     """The matters to choose from: pickups while the office is open, the others while walk-ins can draw."""
-    walkin = walkin_state(office=kiosk.office, now=now, state=queue_state(office=kiosk.office, now=now))
-    is_open = walkin != WalkIn.CLOSED
+    hours = open_today(office=kiosk.office, now=now)
+    walkin = walkin_state(office=kiosk.office, now=now, state=queue_state(office=kiosk.office, now=now), hours=hours)
+    is_open = pickup_state(office=kiosk.office, now=now, hours=hours) == WalkIn.OPEN  # the status page's rule too
     context = {
         "kiosk": kiosk,
         "office": kiosk.office,
