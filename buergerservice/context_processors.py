@@ -13,7 +13,8 @@ from buergerservice.languages import STAFF_PREFIXES, in_language, without_prefix
 class LanguageLink:
     code: str
     name: str
-    url: str
+    url: str  # through the switch that remembers the choice
+    direct_url: str  # the page itself, for a shared screen (the kiosk) that must not remember anyone's choice
     current: bool
 
 
@@ -30,6 +31,7 @@ def language_links(request: HttpRequest) -> dict[str, list[LanguageLink]]:
             code=code,
             name=get_language_info(code)["name_local"],
             url=f"{reverse('use-language', args=[code])}?{urlencode({'next': in_language(path, code)})}",
+            direct_url=in_language(path, code),
             current=code == current,
         )
         for code, _name in settings.LANGUAGES

@@ -15,4 +15,22 @@
   });
   // A page restored from the back/forward cache may draw again.
   window.addEventListener("pageshow", function () { sent = false; });
+
+  // Back to the start once the screen has been left alone (meta name="kiosk-idle"): every touch, click or key
+  // starts the wait again, so nobody in the middle of choosing is cut off (WCAG 2.2.1). Without this script a
+  // <noscript> refresh does the same after the same time, counted from the page's load.
+  var idle = document.querySelector('meta[name="kiosk-idle"]');
+  if (idle) {
+    var seconds = parseInt(idle.getAttribute("content"), 10);
+    var url = idle.getAttribute("data-url");
+    var timer = null;
+    var restart = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { window.location.replace(url); }, seconds * 1000);
+    };
+    ["pointerdown", "keydown", "touchstart", "input"].forEach(function (name) {
+      document.addEventListener(name, restart, { passive: true, capture: true });
+    });
+    restart();
+  }
 })();

@@ -66,7 +66,8 @@ def test_drawing_a_ticket_gives_w001_and_its_page_with_the_number_the_qr_code_an
     token = ticket.token
     assert f"testserver/w/{token[:4]}-{token[4:8]}-{token[8:]}/" in html
     assert "data-print" in html and "js/print.js" in html and "css/print-ticket.css" in html
-    assert f'<meta http-equiv="refresh" content="60;url={kiosk_url(qw.kiosk)}">' in html
+    assert f'<noscript><meta http-equiv="refresh" content="60;url={kiosk_url(qw.kiosk)}"></noscript>' in html
+    assert f'<meta name="kiosk-idle" content="60" data-url="{kiosk_url(qw.kiosk)}">' in html
     assert f'href="{kiosk_url(qw.kiosk)}"' in html
 
 
@@ -104,7 +105,8 @@ def test_the_kiosk_in_english_draws_a_ticket_whose_qr_code_opens_the_english_pho
     assert re.search(rf'href="{kiosk_url(qw.kiosk)}" lang="de" hreflang="de"', html)
     assert re.search(r'lang="en" hreflang="en" aria-current="true"', html)
     # Left alone, the screen returns to the German start for the next person (and shows a current state).
-    assert f'<meta http-equiv="refresh" content="120;url={kiosk_url(qw.kiosk)}">' in html
+    assert f'<noscript><meta http-equiv="refresh" content="120;url={kiosk_url(qw.kiosk)}"></noscript>' in html
+    assert f'<meta name="kiosk-idle" content="120" data-url="{kiosk_url(qw.kiosk)}">' in html
 
     response = draw(client, qw, "personalausweis", "09:00", language="en")
 
@@ -240,3 +242,28 @@ def test_the_kiosk_page_needs_the_same_few_queries_however_long_the_queue(client
     with time_machine.travel(at("09:00"), tick=False), CaptureQueriesContext(connection) as busy:
         assert "Draw a ticket" in client.get(kiosk_url(qw.kiosk, "en")).content.decode()
     assert len(empty) == len(busy) == QUERIES
+
+
+@pytest.mark.parametrize("code", ["tr", "ar", "uk", "ru"])
+def test_the_kiosk_in_each_citizen_language_draws_a_ticket_whose_phone_page_speaks_it(  # type: ignore[no-untyped-def]
+    client, qw, code: str
+) -> None:
+    with time_machine.travel(at("09:00"), tick=False):
+        html = client.get(kiosk_url(qw.kiosk, code)).content.decode()
+    with translation.override(code):
+        title, number = translation.gettext("Draw a ticket"), translation.gettext("Your number")
+        yours = translation.gettext("Your ticket")
+    assert title != "Draw a ticket" and title in html
+    assert f'<html lang="{code}" dir="{"rtl" if code == "ar" else "ltr"}">' in html
+    # Every citizen language in the switch, linked directly: a shared screen remembers nobody's choice.
+    assert re.findall(r'class="kiosk-language" href="([^"]+)" lang="(\w+)"', html) == [
+        (kiosk_url(qw.kiosk, language), language) for language in ("de", "en", "tr", "ar", "uk", "ru")
+    ]
+    response = draw(client, qw, "personalausweis", "09:00", language=code)
+    ticket = Ticket.objects.get()
+    assert ticket.language == code
+    with time_machine.travel(at("09:00"), tick=False):
+        drawn = client.get(response["Location"]).content.decode()
+        phone = client.get(f"/{code}/w/{ticket.token}/").content.decode()
+    assert str(qr_svg(f"http://testserver/{code}/w/{ticket.token}/")) in drawn and number in drawn
+    assert f'<html lang="{code}"' in phone and yours != "Your ticket" and yours in phone
