@@ -166,9 +166,9 @@ def _day_response(
     request: HttpRequest, office: Office, role: str, data: QueryDict, *, default_day: datetime.date
 ) -> HttpResponse:
     now = timezone.now()
-    context = staff_context(
-        request, office, role, **_day_context(request, office, data, now=now, default_day=default_day)
-    )
+    shown = _day_context(request, office, data, now=now, default_day=default_day)
+    # Switching office keeps the day shown.
+    context = staff_context(request, office, role, switch_query=f"date={shown['day']:%Y-%m-%d}", **shown)
     if request.htmx:
         return render(request, "desk/_day_table.html", {**context, "partial": True})
     return render(request, "desk/day.html", context)
@@ -294,12 +294,17 @@ def _appointment_page(
         (_("No-show recorded"), appointment.no_show_at),
         (_("Cancelled"), appointment.cancelled_at),
     ]
+    counter = session_counter(request, appointment.office)
     context = staff_context(
         request,
         appointment.office,
         role,
         appointment=appointment,
         status_label=STATUS_LABELS[appointment.day_status],
+        # The visit's steps as on the day list (the same buttons and endpoint); each comes back to this page.
+        actions=_actions(appointment, now=now, counter=counter),
+        counter=counter,
+        here=reverse("desk:appointment", args=[appointment.pk]),
         lines=appointment.lines.select_related("service").order_by("pk"),
         steps=[(label, moment) for label, moment in steps if moment],
         changeable=_changeable(appointment, now),

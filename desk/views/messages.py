@@ -6,7 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from booking.messages import as_recorded, office_scope
-from desk.access import managed_offices, office_managed_by
+from desk.access import Role, office_managed_by
+from desk.views import staff_context
 from notifications.models import Message
 from notifications.selectors import message_counts, messages_in_scope
 from notifications.subjects import kind_label
@@ -22,16 +23,14 @@ def office_messages(request: HttpRequest, slug: str) -> HttpResponse:
         status = ""  # "all", or anything unknown
     scope = office_scope(office.pk)
     messages = messages_in_scope(scope=scope, status=status or None)
-    return render(
+    context = staff_context(
         request,
-        "desk/office_messages.html",
-        {
-            "office": office,
-            "status": status,
-            "query": f"status={status or 'all'}",  # keeps the filter when switching offices
-            "statuses": Message.Status.choices,
-            "counts": message_counts(scope=scope),
-            "rows": [(message, as_recorded(message), kind_label(message)) for message in messages],
-            "offices": managed_offices(request.user).order_by("name"),
-        },
+        office,
+        Role.ADMINISTRATOR if request.user.is_superuser else Role.MANAGER,  # office_managed_by saw to it
+        switch_query=f"status={status or 'all'}",  # keeps the filter when switching offices
+        status=status,
+        statuses=Message.Status.choices,
+        counts=message_counts(scope=scope),
+        rows=[(message, as_recorded(message), kind_label(message)) for message in messages],
     )
+    return render(request, "desk/office_messages.html", context)

@@ -1,4 +1,4 @@
-"""Staff pages outside an office's desk: the answer to a locked-out sign-in, and the capacity overview."""
+"""The answer to a locked-out staff sign-in, and the capacity overview (a manager's page with the desk's tabs)."""
 
 import datetime
 
@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from booking.days import local_day, requested_day
 from booking.selectors import capacity_week
-from desk.access import managed_offices, office_managed_by
+from desk.access import Role, office_managed_by
+from desk.views import staff_context
 
 
 def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:
@@ -31,18 +32,16 @@ def capacity_overview(request: HttpRequest, slug: str) -> HttpResponse:
     day = requested_day(request, default=day)
     monday = day - datetime.timedelta(days=day.weekday())
     week = capacity_week(office=office, monday=monday)
-    return render(
+    context = staff_context(
         request,
-        "desk/capacity_overview.html",
-        {
-            "office": office,
-            "week": week,
-            "monday": monday,
-            "query": f"date={monday.isoformat()}",  # keeps the week when switching offices
-            "sunday": monday + datetime.timedelta(days=6),
-            "previous": monday - datetime.timedelta(days=7),
-            "next": monday + datetime.timedelta(days=7),
-            "today": today,
-            "offices": managed_offices(request.user).order_by("name"),
-        },
+        office,
+        Role.ADMINISTRATOR if request.user.is_superuser else Role.MANAGER,  # office_managed_by saw to it
+        switch_query=f"date={monday.isoformat()}",  # keeps the week when switching offices
+        week=week,
+        monday=monday,
+        sunday=monday + datetime.timedelta(days=6),
+        previous=monday - datetime.timedelta(days=7),
+        next=monday + datetime.timedelta(days=7),
+        today=today,
     )
+    return render(request, "desk/capacity_overview.html", context)
