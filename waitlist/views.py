@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from access.limits import limited
 from booking.availability import offices_for_needs
+from booking.days import local_day
 from booking.errors import BookingError
 from booking.needs import Need, needs_from_param, needs_param
 from offices.models import Office, Service
@@ -154,7 +155,8 @@ def change(request: HttpRequest, token: str) -> HttpResponse:
     offices = list(offices_for_needs(needs=needs, now=timezone.now())) if needs else []
     initial = {
         "offices": list(found.offices.all()),
-        "first_day": found.first_day,
+        # A range that has begun is shown from today: the form refuses a first day in the past.
+        "first_day": max(found.first_day, local_day(timezone.now())),
         "last_day": found.last_day,
         "weekdays": found.weekdays,
         "parts": found.parts,

@@ -93,7 +93,7 @@ def test_the_display_is_a_page_of_its_own_that_polls_every_second(client, qw) ->
     with time_machine.travel(at("08:05"), tick=False):
         response = client.get("/offices/mitte/display/")
     html = response.content.decode()
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     assert "Hauptnavigation" not in html and "site-header" not in html  # no site navigation on the screen
     assert 'href="/static/css/display.css"' in html
     assert (

@@ -513,3 +513,11 @@ def test_someone_at_the_per_person_limit_is_not_offered_a_time(office, settings)
     erika = waiting("Erika")
     book(office, "15:00", "erika@example.org")
     assert offers_sweep(now=NOW).offered == 0 and not erika.offers.exists()
+
+
+def test_the_change_page_of_a_range_that_has_begun_starts_it_today(office, client: Client, frozen) -> None:  # type: ignore[no-untyped-def]
+    registration = waiting("Ada", first_day=datetime.date(2026, 11, 17), last_day=MONDAY)
+    frozen.move_to(datetime.datetime(2026, 11, 19, 9, 0, tzinfo=BERLIN))
+    page = client.get(f"/waitlist/{registration.token}/change/").content.decode()
+    assert 'value="2026-11-19"' in page and 'value="2026-11-17"' not in page
+    assert 'value="2026-11-23"' in page  # the last day stays
