@@ -15,18 +15,44 @@ from booking.needs import MAX_SERVICES, Need
 from booking.services.appointments import Contact
 from offices.models import Category, Service
 
+# The hidden field the citizen's form of step 1 sends: the services are the ticked boxes (``service``), and each
+# ``persons-<slug>`` counts only for a ticked one. Without it (the clerks' form, older addresses) a service is
+# chosen when its ``persons-<slug>`` is more than 0.
+TICKED = "choose"
+
 
 class NeedsForm(forms.Form):
-    """Step 1: for each service, how many persons need it (0: not needed)."""
+    """Step 1: which services, and for how many persons each.
 
-    def __init__(self, *args: object, categories: list[Category], initial_needs: list[Need] = (), **kwargs: object):
+    Two ways to say it: a box ticked per service (``service``) with its persons
+    (the citizen's page, marked by ``TICKED``), or for each service its persons
+    with 0 for "not needed" (the clerks' page).
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        categories: list[Category],
+        initial_needs: list[Need] = (),
+        services: list[Service] | None = None,
+        **kwargs: object,
+    ):
+        """``services`` (with their categories) are the ones to offer; by default each category's ``services``."""
         super().__init__(*args, **kwargs)
         chosen = {need.service.pk: need.persons for need in initial_needs}
+        by_category: dict[int, list[Service]] | None = None
+        if services is not None:
+            by_category = {}
+            for service in services:
+                by_category.setdefault(service.category_id, []).append(service)
         self.groups: list[tuple[Category, list[forms.BoundField]]] = []
+        self.entries: list[tuple[Category, list[tuple[Service, forms.BoundField]]]] = []
         self._services: dict[str, Service] = {}
+        self.ticking = self.is_bound and TICKED in self.data
         for category in categories:
             fields = []
-            for service in category.services.all():
+            offered = by_category.get(category.pk, []) if by_category is not None else category.services.all()
+            for service in offered:
                 name = f"persons-{service.slug}"
                 choices = [(0, _("not needed"))] + [
                     (n, ngettext("%(count)s person", "%(count)s persons", n) % {"count": n})
@@ -38,24 +64,85 @@ class NeedsForm(forms.Form):
                     coerce=int,
                     initial=chosen.get(service.pk, 0),
                     required=False,
-                    empty_value=0,
+                    empty_value=1 if self.ticking else 0,
                 )
                 self._services[name] = service
                 fields.append(self[name])
             self.groups.append((category, fields))
+            self.entries.append((category, [(self._services[field.name], field) for field in fields]))
+        self.fields["service"] = forms.MultipleChoiceField(
+            label=_("Services"),
+            choices=[(service.slug, service.name) for service in self._services.values()],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            initial=[service.slug for service in self._services.values() if service.pk in chosen],
+        )
+
+    def is_ticked(self, service: Service) -> bool:
+        """Is the service chosen as the page shows it: sent ticked (or with persons), or chosen before."""
+        if not self.is_bound:
+            return service.slug in self.fields["service"].initial
+        if self.ticking:
+            return service.slug in self.data.getlist("service")
+        return str(self.data.get(f"persons-{service.slug}", "")).strip() not in ("", "0")
+
+    def persons_shown(self, service: Service) -> str:
+        """The persons to show selected for a service: as sent, as chosen before, or 1."""
+        field = self[f"persons-{service.slug}"]
+        value = str(field.value() if self.is_bound else field.initial)
+        return value if value not in ("", "0", "None") else "1"
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        needs = [Need(service, cleaned[name]) for name, service in self._services.items() if cleaned.get(name)]
+        if self.ticking:
+            needs = self._ticked_needs(cleaned)
+            if needs is None:
+                return cleaned
+        else:
+            needs = [Need(service, cleaned[name]) for name, service in self._services.items() if cleaned.get(name)]
         if not needs:
-            raise forms.ValidationError(_("Choose at least one service."), code="empty")
-        if len(needs) > MAX_SERVICES:
-            raise forms.ValidationError(
+            self._refuse(_("Choose at least one service."), code="empty")
+        elif len(needs) > MAX_SERVICES:
+            self._refuse(
                 _("At most %(count)s different services fit into one appointment.") % {"count": MAX_SERVICES},
                 code="too_many",
             )
-        cleaned["needs"] = needs
+        else:
+            cleaned["needs"] = needs
         return cleaned
+
+    def _ticked_needs(self, cleaned: dict) -> list[Need] | None:
+        """The ticked services with their persons; None (and the errors) when a ticked one's persons are wrong.
+
+        The persons of a service not ticked are not asked about, whatever was sent for them.
+        """
+        ticked = set(cleaned.get("service") or [])
+        needs, wrong = [], False
+        for name, service in self._services.items():
+            if service.slug not in ticked:
+                self._errors.pop(name, None)
+            elif name in self._errors:  # more persons than the service allows, or no number at all
+                wrong = True
+                self._errors[name] = self.error_class(
+                    [
+                        ngettext(
+                            "“%(service)s” can be booked for at most %(count)s person.",
+                            "“%(service)s” can be booked for at most %(count)s persons.",
+                            service.max_persons,
+                        )
+                        % {"service": service.name, "count": service.max_persons}
+                    ]
+                )
+            elif not cleaned.get(name):
+                wrong = True
+                self._errors[name] = self.error_class([_("Each service needs at least one person.")])
+            else:
+                needs.append(Need(service, cleaned[name]))
+        return None if wrong or "service" in self._errors else needs
+
+    def _refuse(self, message: str, *, code: str) -> None:
+        """The citizen's page links the message to the services; the clerks' page shows it above the form."""
+        self.add_error("service" if self.ticking else None, forms.ValidationError(message, code=code))
 
 
 _LOCAL_START = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}([+-]\d{2}:\d{2})?$")

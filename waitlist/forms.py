@@ -21,6 +21,7 @@ WEEKDAYS = [
     (5, _("Saturday")),
 ]
 LONGEST = datetime.timedelta(days=180)  # how far ahead a registration may reach
+PAST_DAY = _("Please choose today or a later day.")  # for a day in the past, on either end of the range
 
 
 class WishForm(forms.Form):
@@ -61,8 +62,10 @@ class WishForm(forms.Form):
         first, last = cleaned.get("first_day"), cleaned.get("last_day")
         today = timezone.now().astimezone(BERLIN).date()
         if first and first < today:
-            self.add_error("first_day", _("Please choose today or a later day."))
-        if first and last and last < first:
+            self.add_error("first_day", PAST_DAY)
+        if last and last < today:  # said as such, not as "before the first day"
+            self.add_error("last_day", PAST_DAY)
+        elif first and last and last < first:
             self.add_error("last_day", _("The last day must not be before the first."))
         if last and last > today + LONGEST:
             self.add_error("last_day", _("Please choose a day within the next six months."))

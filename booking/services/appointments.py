@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from access.identity import email_key, phone_key
@@ -162,31 +163,85 @@ def _cooldown_keys(*, address: str, session: str, office_id: int, start: datetim
     return [f"hold-cooldown:{who}:{at}" for who in whos]
 
 
-def _given_back_later(hold: Hold) -> None:
-    """After the transaction that gave ``hold`` back commits: its holder waits before taking the time again."""
+def _given_back_later(hold: Hold, *, released: bool = False) -> None:
+    """After the transaction that gave ``hold`` back commits: its holder waits before taking the time again.
+
+    ``released``: given back on purpose (released, or another time chosen), not run out: ``hold_renew`` does not
+    take it back either (its token is remembered for as long).
+    """
     if not hold.holder or not settings.BOOKING_HOLD_COOLDOWN_MINUTES:
         return
     keys = _cooldown_keys(address=hold.holder, session=hold.session, office_id=hold.office_id, start=hold.start)
+    if released and hold.holder not in SYSTEM_HOLDERS:
+        keys.append(_released_key(hold.token))
     timeout = settings.BOOKING_HOLD_COOLDOWN_MINUTES * 60
     after_commit(cache.set_many, dict.fromkeys(keys, 1), timeout)
 
 
-def _check_holder(
-    *, holder: Holder, office: Office, start: datetime.datetime, now: datetime.datetime, replacing: Hold | None
+def _released_key(token: str) -> str:
+    return f"hold-released:{token}"
+
+
+def _cooldown_refusal() -> BookingError:
+    return BookingError(
+        _(
+            "You gave this time back a moment ago. So that others get a chance, you can choose it again "
+            "in %(minutes)s minutes; until then please choose another time."
+        )
+        % {"minutes": settings.BOOKING_HOLD_COOLDOWN_MINUTES},
+        field="start",
+    )
+
+
+# A renewed hold's extensions (``hold_renew``): beyond every limit (the most the field holds on every database), so
+# it is never extended and is known as renewed, also once it has been handed on to the waitlist.
+RENEWED = 32767
+RENEWED_ONCE = _(
+    "You have already taken this time back once after it ran out. So that others get a chance, please choose "
+    "another time."
+)
+NOT_YOUR_HOLD = _("Only the browser that held this time can hold it again.")
+
+
+def _renewed_key(*, session: str, office_id: int, start: datetime.datetime) -> str:
+    """Where a renewal is remembered: by the session and the time, whatever token its hold has now or had."""
+    return f"hold-renewed:session:{session}:{office_id}:{start.astimezone(datetime.UTC):%Y%m%d%H%M}"
+
+
+def _renewed_later(hold: Hold) -> None:
+    """After the renewal commits: its session cannot take the time back a second time while the renewed hold, its
+    handing on and the cool-down after it can last (``BOOKING_HOLD_TOTAL_MINUTES`` at least), and the cool-down
+    of its expiry no longer stands (choosing the same time again with other services must not be refused)."""
+    at = {"office_id": hold.office_id, "start": hold.start}
+    after_commit(cache.delete_many, _cooldown_keys(address=hold.holder, session=hold.session, **at))
+    minutes = max(
+        settings.BOOKING_HOLD_TOTAL_MINUTES,
+        settings.BOOKING_HOLD_MINUTES + settings.BOOKING_FREED_FIRST_MINUTES + settings.BOOKING_HOLD_COOLDOWN_MINUTES,
+    )
+    after_commit(cache.set, _renewed_key(session=hold.session, **at), 1, minutes * 60)
+
+
+def _check_holder(  # noqa: PLR0913 - keyword-only, each one named
+    *,
+    holder: Holder,
+    office: Office,
+    start: datetime.datetime,
+    now: datetime.datetime,
+    replacing: Hold | None,
+    renewing: bool = False,
 ) -> None:
-    """The caps, under the holder's lock (two holds from one address at once are counted one after the other)."""
+    """The caps, under the holder's lock (two holds from one address at once are counted one after the other).
+
+    ``renewing`` (``hold_renew``): the cool-down of this very time does not apply, once per session and time.
+    """
     address_lock(holder.address)
     keys = _cooldown_keys(address=holder.address, session=holder.session, office_id=office.pk, start=start)
     expired_same = replacing is not None and replacing.expires_at <= now and replacing.start == start
-    if expired_same or (keys and cache.get_many(keys)):  # an expired hold of this very time was given back too
-        raise BookingError(
-            _(
-                "You gave this time back a moment ago. So that others get a chance, you can choose it again "
-                "in %(minutes)s minutes; until then please choose another time."
-            )
-            % {"minutes": settings.BOOKING_HOLD_COOLDOWN_MINUTES},
-            field="start",
-        )
+    if renewing:
+        if cache.get(_renewed_key(session=holder.session, office_id=office.pk, start=start)):
+            raise BookingError(RENEWED_ONCE, field="start")
+    elif expired_same or (keys and cache.get_many(keys)):  # an expired hold of this very time was given back too
+        raise _cooldown_refusal()
     live = Hold.objects.filter(expires_at__gt=now)
     if replacing is not None:
         live = live.exclude(pk=replacing.pk)
@@ -215,12 +270,14 @@ def hold_place(  # noqa: PLR0913 - keyword-only, each one named
     channel: str = Appointment.Channel.ONLINE,
     replacing: Hold | None = None,
     holder: Holder | None = None,
+    renewing: bool = False,
 ) -> Hold:
     """Keep a time for ``BOOKING_HOLD_MINUTES`` while the citizen types: its units are taken now.
 
     ``replacing`` is the citizen's previous hold, released in the same
     transaction (someone who picks another time does not keep two).
     ``holder`` (citizens' holds; staff holds have none) is capped: see Holder.
+    ``renewing``: ``hold_renew``'s new hold of a time whose hold is gone (no cool-down, no extensions).
     Raises BookingError for a bad time or a cap and SlotTaken when the units are gone.
     """
     minutes = needs_minutes_at(office=office, needs=needs, now=now)
@@ -228,7 +285,7 @@ def hold_place(  # noqa: PLR0913 - keyword-only, each one named
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
     if holder is not None:
-        _check_holder(holder=holder, office=office, start=start, now=now, replacing=replacing)
+        _check_holder(holder=holder, office=office, start=start, now=now, replacing=replacing, renewing=renewing)
     # The same time chosen again (a second click, other services): the new hold keeps the old one's clock, so
     # choosing again never renews a hold beyond its extensions and total time.
     same = None
@@ -248,14 +305,111 @@ def hold_place(  # noqa: PLR0913 - keyword-only, each one named
         expires_at=same.expires_at
         if same is not None
         else now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
-        extensions=same.extensions if same is not None else 0,
+        extensions=RENEWED if renewing else same.extensions if same is not None else 0,
         holder=holder.address if holder is not None else "",
         session=holder.session if holder is not None else "",
     )
     if same is not None:
         Hold.objects.filter(pk=hold.pk).update(created_at=same.created_at)  # auto_now_add: set after the insert
         hold.created_at = same.created_at
+    if renewing:
+        _renewed_later(hold)
     return hold
+
+
+@transaction.atomic
+def hold_renew(  # noqa: PLR0913 - keyword-only, each one named
+    *,
+    token: str,
+    holder: Holder,
+    office: Office,
+    start: datetime.datetime,
+    needs: list[Need],
+    now: datetime.datetime,
+) -> Hold:
+    """The citizen whose hold just ran out takes exactly that time back at once, once, if nobody else has it.
+
+    ``token`` is the expired hold's, from the browser's own session (having it there is the authorisation: never
+    take it from a form or an address alone); ``office``, ``start`` and ``needs`` are what it held. Its row, while
+    it still keeps the units (the holder's expired hold, or the freed hold the expiry made of it for the
+    waitlist), is given back to the holder for ``BOOKING_HOLD_MINUTES``, never to be extended. A row gone (the
+    expiry released it, or the waitlist offered it) leaves a new hold of the same time through ``hold_place``,
+    the cool-down of this time skipped: SlotTaken if its units are gone. Either way only once per session and
+    time (``RENEWED_ONCE``); the caps (one live hold per session, holds per address) apply as to any hold.
+    """
+    if not token or not holder.session:
+        raise BookingError(NOT_YOUR_HOLD, field="hold")
+    minutes = needs_minutes_at(office=office, needs=needs, now=now)
+    check_start(office=office, start=start, now=now, channel=Appointment.Channel.ONLINE)
+    start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
+    end = start + datetime.timedelta(minutes=minutes)
+    row = Hold.objects.filter(token=token).select_related("office").first()
+    if row is None:
+        return _hold_renew_gone(token=token, holder=holder, office=office, start=start, needs=needs, now=now)
+    if (row.office_id, row.start, row.end, row.channel, sorted(map(tuple, row.needs))) != (
+        office.pk,
+        start,
+        end,
+        Appointment.Channel.ONLINE,
+        sorted(map(tuple, _needs_json(needs))),
+    ):
+        raise BookingError(_("The reserved time does not match this booking."), field="hold")
+    ours = (row.holder, row.session) == (holder.address, holder.session)
+    if ours and row.expires_at > now:
+        return row  # held already (the same form sent twice): nothing to renew
+    if row.extensions == RENEWED:
+        raise BookingError(RENEWED_ONCE, field="start")
+    if not ours and row.holder != FREED_HOLDER:
+        raise BookingError(NOT_YOUR_HOLD, field="hold")
+    _check_holder(holder=holder, office=office, start=start, now=now, replacing=row, renewing=True)
+    slots_lock([(office.pk, start, end)])
+    # The claim, under the slots' locks as the waitlist's offer of a freed hold and the expiry take them: the row
+    # must still be this holder's expired hold or the freed hold it became. Of the three one wins; its units never
+    # leave the row, so nobody else can hold them meanwhile.
+    expires_at = now + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    renewed = (
+        Hold.objects.filter(pk=row.pk)
+        .filter(Q(holder=holder.address, session=holder.session, expires_at__lte=now) | Q(holder=FREED_HOLDER))
+        .exclude(extensions=RENEWED)
+        .update(holder=holder.address, session=holder.session, expires_at=expires_at, extensions=RENEWED)
+    )
+    if not renewed:
+        now_row = Hold.objects.filter(pk=row.pk).first()
+        if now_row is None:  # released or offered meanwhile: the time again, if its units are still free
+            return _hold_renew_gone(token=token, holder=holder, office=office, start=start, needs=needs, now=now)
+        if (now_row.holder, now_row.session) == (holder.address, holder.session) and now_row.expires_at > now:
+            return now_row  # renewed by the same form sent twice at once
+        raise BookingError(RENEWED_ONCE, field="start")
+    row.holder, row.session, row.expires_at, row.extensions = holder.address, holder.session, expires_at, RENEWED
+    _renewed_later(row)
+    return row
+
+
+def _hold_renew_gone(  # noqa: PLR0913 - keyword-only, each one named
+    *,
+    token: str,
+    holder: Holder,
+    office: Office,
+    start: datetime.datetime,
+    needs: list[Need],
+    now: datetime.datetime,
+) -> Hold:
+    """``hold_renew`` of a row that is gone: a new hold of the same time, unless it was given back on purpose."""
+    if cache.get(_released_key(token)):
+        raise _cooldown_refusal()
+    return hold_place(office=office, start=start, needs=needs, now=now, holder=holder, renewing=True)
+
+
+def hold_renewable(*, token: str, holder: Holder) -> bool:
+    """Whether ``hold_renew`` would give this holder the row behind ``token`` back (it still keeps the units, so
+    the time does not read as free): for the page of a hold that ran out."""
+    row = Hold.objects.filter(token=token).first() if token and holder.session else None
+    return (
+        row is not None
+        and row.extensions != RENEWED
+        and (row.holder == FREED_HOLDER or (row.holder, row.session) == (holder.address, holder.session))
+        and not cache.get(_renewed_key(session=holder.session, office_id=row.office_id, start=row.start))
+    )
 
 
 def hold_extend(*, hold: Hold, now: datetime.datetime) -> Hold:
@@ -285,14 +439,15 @@ def hold_release(*, hold: Hold) -> bool:
     return _hold_delete_and_release(hold)
 
 
-def _hold_delete_and_release(hold: Hold, *, given_back: bool = True, **still: object) -> bool:
-    """With the hold's slots locked: delete the hold (if it still matches ``still``) and give its units back."""
+def _hold_delete_and_release(hold: Hold, *, given_back: bool = True, expired: bool = False, **still: object) -> bool:
+    """With the hold's slots locked: delete the hold (if it still matches ``still``) and give its units back;
+    ``expired``: it ran out (the expiry's), not given back on purpose."""
     # Deleting is the claim: of a release, an expiry and a confirmation of the same hold, one finds the row.
     deleted, _detail = Hold.objects.filter(pk=hold.pk, **still).delete()
     if deleted:
         slots_release(office=hold.office, start=hold.start, end=hold.end, channel=hold.channel)
         if given_back:  # given back, not booked: the same holder waits before taking it again
-            _given_back_later(hold)
+            _given_back_later(hold, released=not expired)
     return bool(deleted)
 
 
@@ -307,7 +462,9 @@ def holds_expire(*, now: datetime.datetime, limit: int = 500) -> int:
         due = list(Hold.objects.filter(expires_at__lte=now).select_related("office").order_by("pk")[:limit])
         slots_lock([(hold.office_id, hold.start, hold.end) for hold in due])
         return sum(
-            _hand_on(hold, now=now) if _handed_on_first(hold) else _hold_delete_and_release(hold, expires_at__lte=now)
+            _hand_on(hold, now=now)
+            if _handed_on_first(hold)
+            else _hold_delete_and_release(hold, expired=True, expires_at__lte=now)
             for hold in due
         )
 

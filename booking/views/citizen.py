@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,12 +25,13 @@ from access.proof import FIELD as PROOF_FIELD
 from access.proof import QUESTION_FIELDS, proof_given, proof_needed, question_create, widget_settings
 from booking.availability import (
     nearest_free_starts,
+    office_free_starts,
     office_free_starts_until,
     offices_by_earliest_until,
 )
 from booking.days import local_day, parse_day
 from booking.errors import BookingError, HoldAlreadyBooked, SlotTaken
-from booking.forms import ContactForm, NeedsForm, StartForm
+from booking.forms import TICKED, ContactForm, NeedsForm, StartForm
 from booking.grid import BERLIN
 from booking.holders import holder_of
 from booking.ics import appointment_ics
@@ -46,6 +47,7 @@ from booking.needs import (
     office_needs_minutes,
     what_to_bring,
 )
+from booking.needs_choice import needs_catalogue, needs_list, recent_service_counts, summary_data
 from booking.selectors import hold_by_token
 from booking.services.appointments import (
     Change,
@@ -57,17 +59,22 @@ from booking.services.appointments import (
     appointment_move,
     hold_extend,
     hold_place,
+    hold_renew,
+    hold_renewable,
 )
 from booking.services.confirmation import appointment_confirm, confirmation_asked
 from booking.services.slots import released_until
+from booking.templatetags.local_time import clock
 from booking.views.shared import Note, SharedPage, shared_key, shared_render, shared_response, shared_reuse
 from buergerservice import versions
 from offices.models import Office
-from offices.selectors import public_categories, public_office
+from offices.selectors import public_office
 
 SESSION_HOLD = "booking-hold"  # the token of this browser's current hold: one at a time
 SESSION_BOOKED = "booking-just-booked"
-NOON = datetime.time(12, 0)
+# The time this browser holds and what its citizen typed, kept in the session (never in an address) until a while
+# after the hold ends: to carry the typed details to the next time chosen, and to offer the same time again.
+SESSION_DRAFT = "booking-draft"
 
 
 def _contact_key(token: str) -> str:
@@ -94,7 +101,7 @@ def _needs_or_message(request: HttpRequest, value: str) -> list[Need] | None:
 @require_GET
 @limited("read")
 def needs(request: HttpRequest) -> HttpResponse:
-    if any(key.startswith("persons-") for key in request.GET):  # the form sent, or its htmx preview
+    if TICKED in request.GET or any(key.startswith("persons-") for key in request.GET):  # the form sent
         return _needs_sent(request)
     pairs: list[tuple[str, int]] = []
     if request.GET.get("services"):
@@ -115,18 +122,24 @@ def _pairs_key(pairs: list[tuple[str, int]]) -> str:
 
 
 def _needs_page(pairs: list[tuple[str, int]]) -> SharedPage:
-    """The form with these needs chosen, the same for everyone until the catalogue changes."""
+    """The form with these needs chosen, the same for everyone until the catalogue changes.
+
+    The services most often booked come first (``booking.needs_choice``): their ranking is read when the page
+    is computed, so a kept page shows the ranking of its time.
+    """
 
     def compute() -> tuple[SharedPage, None]:
         chosen = needs_load(pairs) if pairs else []
-        form = NeedsForm(categories=list(public_categories()), initial_needs=chosen)
+        categories, services = needs_catalogue()
+        form = NeedsForm(categories=categories, services=services, initial_needs=chosen)
         return shared_render("booking/needs.html", _needs_context(form, chosen)), None
 
     return shared_reuse(f"book:needs:{_pairs_key(pairs)}", [versions.CATALOGUE], compute, now=timezone.now())
 
 
 def _needs_sent(request: HttpRequest) -> HttpResponse:
-    form = NeedsForm(request.GET, categories=list(public_categories()))
+    categories, services = needs_catalogue()
+    form = NeedsForm(request.GET, categories=categories, services=services)
     chosen: list[Need] = []
     if form.is_valid():
         chosen = form.cleaned_data["needs"]
@@ -137,7 +150,14 @@ def _needs_sent(request: HttpRequest) -> HttpResponse:
 
 def _needs_context(form: NeedsForm, chosen: list[Need]) -> dict:
     estimate = sum(need.service.default_duration_minutes * need.persons for need in chosen)
-    return {"form": form, "chosen": chosen, "estimate": estimate, "what_to_bring": what_to_bring(chosen)}
+    return {
+        "form": form,
+        "chosen": chosen,
+        "estimate": estimate,
+        "what_to_bring": what_to_bring(chosen),
+        "needs_list": needs_list(form, recent_service_counts()),
+        "summary_data": summary_data(form),
+    }
 
 
 # Step 2: where?
@@ -177,6 +197,41 @@ def _offices_page(pairs: list[tuple[str, int]], *, now: datetime.datetime) -> Sh
 # Step 3: when? (shared with moving an appointment)
 
 
+# Parts of the day the free times are grouped in (Berlin's clock): each starts at its hour, until the next.
+PARTS_OF_DAY = ((0, "Morning"), (11, "Midday"), (14, "Afternoon"))
+ALL_OPEN_UP_TO = 16  # a day with this many free times or fewer shows them all at once
+
+
+@dataclass(frozen=True)
+class DayPart:
+    label: str
+    starts: list[datetime.datetime]
+    hours: list[tuple[int, list[datetime.datetime]]]  # (Berlin hour, its starts)
+    open: bool  # shown opened: the part with the day's first time, or every part of a day with few times
+
+
+def day_parts(times: list[datetime.datetime]) -> list[DayPart]:
+    """Free starts (in order) by part of the day, and within each part by hour; parts without a time left out.
+
+    So a day never shows a wall of buttons: only the part with its earliest time is opened, unless the day
+    has so few times that they all fit.
+    """
+    labels = {"Morning": _("Morning"), "Midday": _("Midday"), "Afternoon": _("Afternoon")}
+    grouped: dict[str, dict[int, list[datetime.datetime]]] = {}
+    for start in times:
+        hour = start.astimezone(BERLIN).hour
+        part = next(name for first, name in reversed(PARTS_OF_DAY) if hour >= first)
+        grouped.setdefault(part, {}).setdefault(hour, []).append(start)
+    parts = []
+    for _first, name in PARTS_OF_DAY:
+        if name not in grouped:
+            continue
+        hours = list(grouped[name].items())
+        starts = [start for _hour, in_hour in hours for start in in_hour]
+        parts.append(DayPart(str(labels[name]), starts, hours, len(times) <= ALL_OPEN_UP_TO or not parts))
+    return parts
+
+
 @dataclass(frozen=True)
 class DayCell:
     date: datetime.date
@@ -191,15 +246,16 @@ class Picker:
     weeks: list[list[DayCell]]
     free_days: list[datetime.date]
     day: datetime.date | None
-    morning: list[datetime.datetime]
-    afternoon: list[datetime.datetime]
+    times: list[datetime.datetime]  # the chosen day's free starts, in order
     previous_month: datetime.date | None
     next_month: datetime.date | None
     nearest: list[datetime.datetime]
+    earliest: datetime.datetime | None  # the first free start of the month shown (from today on)
 
     @property
-    def groups(self) -> list[tuple[str, list[datetime.datetime]]]:
-        return [(_("Morning"), self.morning), (_("Afternoon"), self.afternoon)]
+    def parts(self) -> list[DayPart]:
+        """The chosen day's free times by part of the day (``day_parts``)."""
+        return day_parts(self.times)
 
 
 def _parse_month(value: str) -> datetime.date | None:
@@ -228,6 +284,11 @@ def _picker(
     day = parse_day(asked_day) if asked_day else None
     if asked_day and day is None:
         notes.append((messages.ERROR, _("“%(value)s” is not a date.") % {"value": asked_day[:20]}))
+    past = day is not None and day < today and lost is None
+    if past:  # an old link or a typed date: said, and the calendar from today with the first free day chosen
+        text = _("This day is in the past: %(date)s. Here are the next free days.") % {"date": _long_date(day)}
+        notes.append((messages.WARNING, text))
+        day = None
     if lost is not None:
         day = local_day(lost)
     month = day.replace(day=1) if day else None
@@ -240,6 +301,8 @@ def _picker(
     month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     first, last = max(month, today), min(month_end, last)
     free, until = office_free_starts_until(office=office, minutes=minutes, now=now, first=first, last=last)
+    if past and free:
+        day = min(free)
     if day is not None and day not in free and lost is None:
         notes.append((messages.INFO, _("There are no free times on %(date)s.") % {"date": _long_date(day)}))
     times = free.get(day, []) if day else []
@@ -257,11 +320,11 @@ def _picker(
         weeks=weeks,
         free_days=sorted(free),
         day=day if times else None,
-        morning=[t for t in times if t.astimezone(BERLIN).time() < NOON],
-        afternoon=[t for t in times if t.astimezone(BERLIN).time() >= NOON],
+        times=times,
         previous_month=previous_month if previous_month >= first_month else None,
         next_month=next_month if next_month <= last_month else None,
         nearest=nearest,
+        earliest=free[min(free)][0] if free else None,
     )
     return picker, notes, until
 
@@ -391,6 +454,57 @@ def _session_hold(request: HttpRequest) -> Hold | None:
     return hold_by_token(request.session.get(SESSION_HOLD))
 
 
+# The draft: which time this browser holds, and the details typed for it that are not valid (yet). Valid details
+# are kept under ``_contact_key(token)``. Both go with the citizen to the next hold of this browser, are kept until
+# ``BOOKING_HOLD_MINUTES`` after the hold runs out (to hold the same time again), and are forgotten after booking.
+
+
+def _draft(request: HttpRequest) -> dict | None:
+    """This browser's draft while it may still be used; one kept too long is forgotten, details and all."""
+    draft = request.session.get(SESSION_DRAFT)
+    if not draft:
+        return None
+    if datetime.datetime.fromisoformat(draft["kept_until"]) <= timezone.now():
+        _draft_forget(request)
+        return None
+    return draft
+
+
+def _draft_forget(request: HttpRequest) -> None:
+    draft = request.session.pop(SESSION_DRAFT, None)
+    if draft:
+        request.session.pop(_contact_key(draft["token"]), None)
+
+
+def _draft_keep(request: HttpRequest, hold: Hold, chosen: list[Need], *, typed: dict | None = None) -> None:
+    """Remember the browser's hold (its time, office and needs) and what was typed for it (``typed``: the same)."""
+    draft = request.session.get(SESSION_DRAFT) or {}
+    if typed is None:
+        typed = draft.get("typed", {}) if draft.get("token") == hold.token else {}
+    kept_until = hold.expires_at + datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    kept = {
+        "token": hold.token,
+        "office": hold.office.slug,
+        "start": hold.start.isoformat(),
+        "services": needs_param(chosen),
+        "kept_until": kept_until.isoformat(),
+        "typed": typed,
+    }
+    if kept != draft:  # a page shown again writes no session
+        request.session[SESSION_DRAFT] = kept
+
+
+def _draft_move(request: HttpRequest, hold: Hold, chosen: list[Need]) -> bool:
+    """The details typed for the browser's previous hold now belong to ``hold``; whether they were complete."""
+    previous = _draft(request)  # a new hold has a new token: the previous one's details move over
+    contact = request.session.pop(_contact_key(previous["token"]), None) if previous else None
+    typed = previous["typed"] if previous else {}
+    if contact:
+        request.session[_contact_key(hold.token)] = contact
+    _draft_keep(request, hold, chosen, typed=typed)
+    return bool(contact)
+
+
 @require_POST
 @limited("hold")
 def hold(request: HttpRequest, slug: str) -> HttpResponse:
@@ -412,23 +526,48 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
         context |= {"question": question_create(now=now), "action": reverse("booking:hold", args=[office.slug])}
         context["wrong"] = attempted
         return render(request, "booking/proof.html", context, status=422 if attempted else 200)
+    again = _again_draft(request, office=office, start=start, chosen=chosen)
     try:
-        held = hold_place(
-            office=office,
-            start=start,
-            needs=chosen,
-            now=now,
-            replacing=_session_hold(request),
-            holder=holder_of(request, browser=True),
-        )
-    except SlotTaken as error:
-        messages.error(request, error.message)
-        return _times_page(request, office=office, chosen=chosen, lost=start, status=409)
+        if again is not None:  # "hold this time again": the hold that ran out, taken back (once) if nobody has it
+            held = hold_renew(
+                token=again["token"],
+                holder=holder_of(request, browser=True),
+                office=office,
+                start=start,
+                needs=chosen,
+                now=now,
+            )
+        else:
+            held = hold_place(
+                office=office,
+                start=start,
+                needs=chosen,
+                now=now,
+                replacing=_session_hold(request),
+                holder=holder_of(request, browser=True),
+            )
     except BookingError as error:
         messages.error(request, error.message)
+        draft = _draft(request)
+        if request.POST.get("again") and draft is not None:  # "hold this time again": back to what it offered
+            return redirect("booking:details", token=draft["token"])
+        if isinstance(error, SlotTaken):
+            return _times_page(request, office=office, chosen=chosen, lost=start, status=409)
         return _times_page(request, office=office, chosen=chosen, status=422)
     request.session[SESSION_HOLD] = held.token
-    return redirect("booking:details", token=held.token)
+    # Another time, office or needs chosen from the check page (or the same time again): the details typed come
+    # along, and complete ones are not asked again.
+    complete = _draft_move(request, held, chosen)
+    return redirect("booking:check" if complete else "booking:details", token=held.token)
+
+
+def _again_draft(request: HttpRequest, *, office: Office, start: datetime.datetime, chosen: list[Need]) -> dict | None:
+    """With "hold this time again": this browser's draft of exactly that time (its token comes from the session
+    only, never from the form)."""
+    draft = _draft(request) if request.POST.get("again") else None
+    if draft is None or (draft["office"], draft["services"]) != (office.slug, needs_param(chosen)):
+        return None
+    return draft if datetime.datetime.fromisoformat(draft["start"]) == start else None
 
 
 # Steps 4 and 5: contact details and the check of the answers, while the time is held
@@ -448,8 +587,53 @@ def _hold_or_gone(request: HttpRequest, token: str) -> tuple[_Held | None, HttpR
         booked = appointment_from_hold(token)
         if booked is not None:  # Back or reload after booking: the hold became this appointment
             return None, redirect("booking:manage", token=booked.manage_token)
-        return None, render(request, "booking/hold_gone.html", status=410)
+        return None, _hold_gone(request, token)
+    if token == request.session.get(SESSION_HOLD):
+        _draft_keep(request, held, chosen)
     return _Held(held, chosen), None
+
+
+def _hold_gone(request: HttpRequest, token: str) -> HttpResponse:
+    """The page of a hold that is gone; to this browser's citizen it offers the same time again while it is free."""
+    draft = _draft(request)
+    context = {}
+    if draft is not None and draft["token"] == token:  # only the browser that held it: the token alone is not enough
+        if request.method == "POST" and any(name in request.POST for name in ContactForm.base_fields):
+            # The details sent just after the time ran out: kept for holding it (or another) again.
+            draft["typed"] = _typed_keep(request, token, ContactForm(request.POST))
+            request.session[SESSION_DRAFT] = draft
+        context = _again_context(request, draft)
+    return render(request, "booking/hold_gone.html", context, status=410)
+
+
+def _again_context(request: HttpRequest, draft: dict) -> dict:
+    """The time the draft held, whether it is still free online, and the form that holds it again."""
+    try:
+        office = public_office(draft["office"])
+        chosen = needs_from_param(draft["services"])
+        minutes = office_needs_minutes(office=office, needs=chosen)
+    except (Http404, BookingError):  # the office or a service is no longer offered: no time to offer again
+        return {}
+    now = timezone.now()
+    start = datetime.datetime.fromisoformat(draft["start"])
+    day = local_day(start)
+    free = False
+    if start > now:  # reading the free times also releases the expired holds (this one too)
+        free = start in office_free_starts(office=office, minutes=minutes, now=now, first=day, last=day).get(day, [])
+        # Its units still kept by its row (for the waitlist first): not free to others, but this browser's to renew.
+        free = free or hold_renewable(token=draft["token"], holder=holder_of(request, browser=True))
+    again = {
+        "office": office,
+        "chosen": chosen,
+        "services": draft["services"],
+        "start": start,
+        "end": start + datetime.timedelta(minutes=minutes),
+        "free": free,
+        "kept": bool(draft["typed"] or request.session.get(_contact_key(draft["token"]))),
+        "action": reverse("booking:hold", args=[office.slug]),
+        "times_url": _book_url("times", office.slug, services=draft["services"], date=day.isoformat()),
+    }
+    return {"again": again, "proof": widget_settings() if settings.PROOF_OF_WORK and free else None}
 
 
 def _hold_context(found: _Held) -> dict:
@@ -471,12 +655,45 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         return gone
     if request.method == "POST":
         form = ContactForm(request.POST)
+        change = request.POST.get("change")
+        if change in CHANGES:
+            return _leave_to_change(request, held, form, change)
         if form.is_valid():
             request.session[_contact_key(token)] = form.cleaned_data
+            if token == request.session.get(SESSION_HOLD):
+                _draft_keep(request, held.hold, held.chosen, typed={})  # checked details replace what was typed
             return redirect("booking:check", token=token)
     else:
-        form = ContactForm(initial=request.session.get(_contact_key(token)))
+        form = ContactForm(initial=request.session.get(_contact_key(token)) or _typed(request, token))
     return render(request, "booking/details.html", _hold_context(held) | {"form": form})
+
+
+CHANGES = ("services", "office", "time")  # the earlier answers the details page can go back to
+
+
+def _typed(request: HttpRequest, token: str) -> dict:
+    draft = _draft(request)
+    return draft["typed"] if draft is not None and draft["token"] == token else {}
+
+
+def _typed_keep(request: HttpRequest, token: str, form: ContactForm) -> dict:
+    """What the details form sent, as typed (valid or not, for the session only); valid details also as checked."""
+    if form.is_valid():
+        request.session[_contact_key(token)] = form.cleaned_data
+    else:  # what is typed now wins over details checked before
+        request.session.pop(_contact_key(token), None)
+    return {name: request.POST.get(name, "")[:300] for name in ContactForm.base_fields if name in request.POST}
+
+
+def _leave_to_change(request: HttpRequest, held: _Held, form: ContactForm, change: str) -> HttpResponse:
+    """Keep what was typed and go to the answer to change; the next hold of this browser takes the details along."""
+    _draft_keep(request, held.hold, held.chosen, typed=_typed_keep(request, held.hold.token, form))
+    services = needs_param(held.chosen)
+    if change == "time":
+        return redirect(
+            _book_url("times", held.hold.office.slug, services=services, date=local_day(held.hold.start).isoformat())
+        )
+    return redirect(_book_url("offices" if change == "office" else "needs", services=services))
 
 
 @require_POST
@@ -487,16 +704,16 @@ def extend(request: HttpRequest, token: str) -> HttpResponse:
     if held is None:
         return gone
     try:
-        hold_extend(hold=held.hold, now=timezone.now())
-        messages.success(
-            request,
-            _("We keep this time for you for another %(minutes)s minutes.")
-            % {"minutes": settings.BOOKING_HOLD_MINUTES},
-        )
+        hold = hold_extend(hold=held.hold, now=timezone.now())
     except BookingError as error:
-        messages.error(request, error.message)
-    if request.htmx:
-        return render(request, "booking/_hold_timer.html", _hold_context(held))
+        news, level = str(error.message), messages.ERROR
+    else:
+        news, level = _("Your time is held until %(time)s.") % {"time": clock(hold.expires_at)}, messages.SUCCESS
+        if hold.token == request.session.get(SESSION_HOLD):
+            _draft_keep(request, hold, held.chosen)
+    if request.htmx:  # only the timer changes; its live region says what happened (the focus stays where it was)
+        return render(request, "booking/_hold_timer.html", _hold_context(held) | {"hold_news": news})
+    messages.add_message(request, level, news)
     step = "check" if request.POST.get("next") == "check" else "details"
     return redirect(f"booking:{step}", token=token)
 
@@ -538,6 +755,7 @@ def check(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "booking/check.html", context, status=422)
     request.session.pop(_contact_key(token), None)
     request.session.pop(SESSION_HOLD, None)
+    _draft_forget(request)  # nothing typed outlives the booking
     request.session[SESSION_BOOKED] = appointment.manage_token
     return redirect("booking:manage", token=appointment.manage_token)
 

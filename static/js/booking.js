@@ -20,12 +20,21 @@
   function startTimer(box) {
     if (!box || box.dataset.timerStarted) { return; }
     box.dataset.timerStarted = "1";
-    // The server's clock decides; the offset corrects a wrong clock on the phone.
-    var offset = Date.parse(box.dataset.serverNow) - Date.now();
-    var expires = Date.parse(box.dataset.holdExpires);
     var remaining = box.querySelector("[data-hold-remaining]");
     var warning = box.querySelector("[data-hold-warning]");
-    var warned = false;
+    var offset, expires, warned, timer;
+    function read() {
+      // The server's clock decides; the offset corrects a wrong clock on the phone.
+      offset = Date.parse(box.dataset.serverNow) - Date.now();
+      expires = Date.parse(box.dataset.holdExpires);
+      warned = false;
+      warning.classList.add("visually-hidden");
+      warning.textContent = "";
+      box.classList.remove("alert-warning", "alert-danger");
+      box.classList.add("alert-info");
+    }
+    // Extended in place: the same box with a new end.
+    box.addEventListener("hold:changed", function () { window.clearTimeout(timer); read(); tick(); });
     function tick() {
       if (!document.body.contains(box)) { return; }
       var left = Math.max(0, Math.round((expires - (Date.now() + offset)) / 1000));
@@ -43,9 +52,43 @@
         box.classList.replace("alert-warning", "alert-danger");
         return;
       }
-      window.setTimeout(tick, 1000);
+      timer = window.setTimeout(tick, 1000);
     }
+    read();
     tick();
+  }
+
+  // "I need more time" without reloading the page: the button keeps the focus, the live region says the new end.
+  // Without JavaScript (or when the answer is not the timer) the form is sent as it is and the page says it.
+  function extendInPlace(box) {
+    var form = box && box.querySelector("form[data-hold-extend]");
+    if (!form || form.dataset.inPlace || !window.fetch || !window.DOMParser) { return; }
+    form.dataset.inPlace = "1";
+    var news = box.querySelector("[data-hold-news]");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "HX-Request": "true" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("hold-timer");
+        if (!fresh) { throw new Error("no timer"); }
+        box.dataset.holdExpires = fresh.dataset.holdExpires;
+        box.dataset.serverNow = fresh.dataset.serverNow;
+        box.querySelector("#hold-heading").textContent = fresh.querySelector("#hold-heading").textContent;
+        box.dispatchEvent(new CustomEvent("hold:changed"));
+        // Emptied first, so that the same words twice are announced twice.
+        news.textContent = "";
+        window.setTimeout(function () {
+          news.textContent = fresh.querySelector("[data-hold-news]").textContent;
+        }, 100);
+      }).catch(function () { form.submit(); });
+    });
   }
 
   // Arrow keys move between the days of the calendar that have free times.
@@ -64,6 +107,7 @@
 
   function init(root) {
     startTimer(root.querySelector("[data-hold-expires]"));
+    extendInPlace(root.querySelector("[data-hold-expires]"));
     Array.prototype.forEach.call(root.querySelectorAll("[data-calendar]"), calendarKeys);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });

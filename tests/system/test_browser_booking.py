@@ -33,8 +33,9 @@ def office():  # type: ignore[no-untyped-def]
 
 def test_a_citizen_books_with_the_keyboard_and_sees_the_time_left(page, office) -> None:  # type: ignore[no-untyped-def]
     page.goto("/book/")
-    page.get_by_label("Personalausweis").select_option("2")
-    # htmx swaps the summary in place: same address, new estimate.
+    page.get_by_label("Personalausweis", exact=True).check()
+    page.get_by_label("Personalausweis: Personen", exact=True).select_option("2")
+    # The summary follows the choice in place: same address, new estimate.
     summary = page.locator("#needs-summary")
     summary.get_by_text("etwa 30 Minuten").wait_for()
     assert page.url.endswith("/book/")
@@ -51,7 +52,7 @@ def test_a_citizen_books_with_the_keyboard_and_sees_the_time_left(page, office) 
     page.keyboard.press("ArrowLeft")
     assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Montag, 23. November 2026")
 
-    page.get_by_role("button", name="08:00").click()
+    page.get_by_role("button", name="08:00", exact=True).click()
     page.wait_for_url("**/book/hold/**")
     remaining = page.locator("[data-hold-remaining]")
     assert re.fullmatch(r"Noch (10:00|9:\d\d) Minuten reserviert\.", remaining.inner_text())

@@ -4,25 +4,36 @@ grid, and confirmed several times at once. Each test ends with ``verify_integrit
 import datetime
 import json
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from booking.grid import BERLIN
 from booking.messages import Kind as MessageKind
-from booking.models import Appointment, Hold, Slot
+from booking.models import FREED_HOLDER, OFFER_HOLDER, Appointment, Hold, Slot
 from booking.needs import needs_from_param
 from booking.services import appointments as appointment_services
-from booking.services.appointments import Contact, appointment_book, hold_place
+from booking.services.appointments import (
+    RENEWED,
+    Contact,
+    Holder,
+    appointment_book,
+    hold_place,
+    hold_renew,
+    holds_expire,
+)
 from booking.services.slots import capacity_refresh
 from desk.services import absence_record, block_create, block_remove
 from notifications.models import Message
 from offices.models import Absence
 from tests.support.factories import UserFactory, bookable_office, offer
 from tests.support.races import assert_integrity, outcome, race
+from waitlist.models import Offer
+from waitlist.services import Wish, offers_sweep, registration_confirm, registration_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -236,4 +247,107 @@ def test_the_api_posted_three_times_at_once_with_one_hold_answers_one_201_and_tw
     assert len({code for _status, code in answers}) == 1
     assert Appointment.objects.count() == 1
     assert Message.objects.filter(kind=MessageKind.CONFIRMATION).count() == 1
+    assert_integrity(MONDAY)
+
+
+@override_settings(BOOKING_FREED_FIRST_MINUTES=3, BOOKING_HOLD_COOLDOWN_MINUTES=5)
+def test_taking_an_expired_hold_back_racing_the_waitlist_and_the_expiry_leaves_its_units_to_one() -> None:
+    """12 rounds, one counter: a citizen's hold runs out (handed on to the waitlist already, or not yet) while a
+    registration waits for that day. The citizen takes it back (the form sent twice) while the waitlist's sweep
+    offers it and the expiry runs: either the citizen has it, or the registration has it as an offer, never both."""
+    days = [MONDAY + datetime.timedelta(days=n % 5 + 7 * (n // 5)) for n in range(ROUNDS)]
+    office = office_with_counters(1, last=max(days))
+    needs = needs_from_param("personalausweis")
+    later = NOW + datetime.timedelta(minutes=11)
+    outcomes = Counter()
+    for round_number, day in enumerate(days):
+        start = at(f"{8 + round_number % 4:02d}:{15 * (round_number % 4):02d}", day)
+        holder = Holder(address=f"198.51.100.{round_number}", holds=4, session=f"session-{round_number}")
+        held = hold_place(office=office, start=start, needs=needs, now=NOW, holder=holder)
+        wish = Wish(needs=needs, offices=[], first_day=day, last_day=day, weekdays=[], parts=[])
+        registration_confirm(
+            registration=registration_create(
+                wish=wish, name="W", email=f"wait-{round_number}@example.org", language="de", now=NOW
+            ),
+            now=NOW,
+        )
+        if round_number % 2:  # the expiry ran before: its row is the freed hold kept for the waitlist
+            holds_expire(now=later)
+            assert Hold.objects.get(token=held.token).holder == FREED_HOLDER
+
+        # Either may come first: in some rounds the citizen clicks a moment after the sweep has begun.
+        delay = (0.0, 0.03, 0.06, 0.1)[round_number // 2 % 4]
+
+        def renewing(
+            held: Hold = held, holder: Holder = holder, start: datetime.datetime = start, delay: float = delay
+        ) -> Hold:
+            threading.Event().wait(delay)
+            return hold_renew(token=held.token, holder=holder, office=office, start=start, needs=needs, now=later)
+
+        results = race([renewing, renewing, lambda: offers_sweep(now=later), lambda: holds_expire(now=later)])
+        assert not [result for result in results if result.startswith("error")], results
+        assert results[2:] == ["ok", "ok"], results
+        holds = list(Hold.objects.filter(office=office, start=start))
+        offers = list(Offer.objects.filter(office=office, start=start))
+        assert len(holds) == 1, (results, holds)  # the one unit of this time: one holder, never two
+        assert Slot.objects.get(office=office, start=start).booked_online == 1
+        if "ok" in results[:2]:  # taken back: the same row, the citizen's again, offered to nobody
+            assert (holds[0].token, holds[0].holder, holds[0].session) == (held.token, holder.address, holder.session)
+            assert holds[0].extensions == RENEWED and not offers, (results, offers)
+            assert set(results[:2]) <= {"ok", "refused:start"}, results  # the second form: the same hold, or once
+            outcomes["renewed"] += 1
+        else:  # offered first: the waitlist's, and the citizen is told the time is taken
+            assert results[:2] == ["taken", "taken"], results
+            assert holds[0].holder == OFFER_HOLDER and [offer.hold_token for offer in offers] == [holds[0].token]
+            outcomes["offered"] += 1
+    assert sum(outcomes.values()) == ROUNDS
+    assert_integrity(MONDAY)
+
+
+@override_settings(BOOKING_FREED_FIRST_MINUTES=3)
+def test_taking_back_a_freed_hold_the_waitlist_is_offering_waits_for_the_offer_and_finds_it_taken() -> None:
+    """Deterministic: the sweep stops right after it found the freed hold under its slots' locks; the citizen's
+    renewal meanwhile waits for those locks, then finds the row gone and the one unit taken."""
+    import waitlist.services as waitlist_services
+
+    office = office_with_counters(1)
+    needs = needs_from_param("personalausweis")
+    later = NOW + datetime.timedelta(minutes=11)
+    holder = Holder(address="198.51.100.7", holds=4, session="session-7")
+    held = hold_place(office=office, start=at("09:00"), needs=needs, now=NOW, holder=holder)
+    wish = Wish(needs=needs, offices=[], first_day=MONDAY, last_day=MONDAY, weekdays=[], parts=[])
+    registration_confirm(
+        registration=registration_create(wish=wish, name="W", email="wait@example.org", language="de", now=NOW),
+        now=NOW,
+    )
+    holds_expire(now=later)
+    claimed, go = threading.Event(), threading.Event()
+    place_for_offer = waitlist_services.hold_place
+
+    def paused_place(**kwargs: object) -> Hold:
+        if kwargs.get("replacing") is not None:  # the freed hold's offer, its slots locked and its row found
+            claimed.set()
+            assert go.wait(10)
+        return place_for_offer(**kwargs)
+
+    def in_thread(action):  # type: ignore[no-untyped-def]
+        try:
+            return outcome(action)
+        finally:
+            connection.close()
+
+    def renewing() -> Hold:
+        return hold_renew(token=held.token, holder=holder, office=office, start=at("09:00"), needs=needs, now=later)
+
+    with mock.patch.object(waitlist_services, "hold_place", paused_place):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sweep = pool.submit(in_thread, lambda: offers_sweep(now=later))
+            assert claimed.wait(10)
+            renewal = pool.submit(in_thread, renewing)
+            threading.Event().wait(1.0)  # long enough for the renewal to finish if nothing makes it wait
+            assert not renewal.done()
+            go.set()
+            assert (sweep.result(20), renewal.result(20)) == ("ok", "taken")
+    offered = Hold.objects.get(office=office, start=at("09:00"))
+    assert offered.holder == OFFER_HOLDER and Offer.objects.get(start=at("09:00")).hold_token == offered.token
     assert_integrity(MONDAY)
