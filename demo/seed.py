@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import translation
 
@@ -49,6 +50,7 @@ from demo.city import (
     WALK_IN_WEEKDAYS,
     DemoOffice,
 )
+from demo.history import HISTORY_DAYS, history_record, history_window
 from offices.models import (
     Absence,
     Category,
@@ -65,7 +67,7 @@ from offices.models import (
     WeeklyShift,
 )
 from offices.services import public_holidays_import
-from tickets.models import Kiosk
+from tickets.models import Kiosk, Ticket
 
 # --- Writing --------------------------------------------------------------------------------------------------------
 
@@ -83,6 +85,8 @@ class DemoResult:
     clerks: int
     absences: int
     slots: int
+    past_tickets: int  # in the history window (demo.history)
+    past_appointments: int
     admin_created: bool
     admin_password: str | None  # None when the stored password no longer works
     kiosk_path: str | None = None  # the first citizen office's kiosk, e.g. /kiosk/<key>/
@@ -100,13 +104,11 @@ def time_range(text: str) -> tuple[datetime.time, datetime.time]:
 @transaction.atomic
 def seed_demo(*, today: datetime.date) -> DemoResult:
     """Create or update the demo city; a second run on the same day changes nothing."""
-    public_holidays_import(years=[today.year, today.year + 1])
+    past, yesterday = history_window(today)
+    years = sorted({past.year, today.year, today.year + 1})  # the history may reach into last year's Christmas
+    public_holidays_import(years=years)
     holidays = set(PublicHoliday.objects.values_list("date", flat=True))
-    eves = {
-        datetime.date(year, month, day): reason
-        for year in (today.year, today.year + 1)
-        for month, day, reason in EVE_CLOSURES
-    }
+    eves = {datetime.date(year, month, day): reason for year in years for month, day, reason in EVE_CLOSURES}
     services = seed_services()
     offices = {row.slug: seed_office(row, services) for row in OFFICES}
     seed_mobile_days(offices, today=today, skip=holidays | eves.keys())
@@ -117,8 +119,11 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
     seed_absences(clerks, today=today)
     for office in offices.values():
         capacity_refresh(office=office, first=today, last=today + datetime.timedelta(days=office.horizon_days))
+        seed_past_grid(office, first=past, last=yesterday)
     seed_desk_day(offices[OFFICES[0].slug], today=today)
     kiosks = seed_kiosks(offices)
+    history_record(offices=list(offices.values()), today=today)
+    window = local_datetime(past, 0), local_datetime(today, 0)
     admin_created, admin_password = seed_admin()
     return DemoResult(
         offices=Office.objects.count(),
@@ -132,10 +137,20 @@ def seed_demo(*, today: datetime.date) -> DemoResult:
         clerks=Membership.objects.count(),
         absences=Absence.objects.count(),
         slots=Slot.objects.count(),
+        past_tickets=Ticket.objects.filter(day__range=(past, yesterday)).count(),
+        past_appointments=Appointment.objects.filter(start__gte=window[0], start__lt=window[1]).count(),
         admin_created=admin_created,
         admin_password=admin_password,
         kiosk_path=kiosk_path(kiosks[0]) if kiosks else None,
     )
+
+
+def seed_past_grid(office: Office, *, first: datetime.date, last: datetime.date) -> None:
+    """The slots of the history's days, built once: the days that have slots already are history and stay."""
+    built = Slot.objects.filter(office=office, local_date__range=(first, last)).aggregate(latest=Max("local_date"))
+    start = first if built["latest"] is None else built["latest"] + datetime.timedelta(days=1)
+    if start <= last:
+        capacity_refresh(office=office, first=start, last=last)
 
 
 def seed_services() -> dict[str, Service]:
@@ -207,9 +222,10 @@ def add_special_opening(office: Office, day: datetime.date, hours: str, note: Te
 
 
 def seed_mobile_days(offices: dict[str, Office], *, today: datetime.date, skip: set[datetime.date]) -> None:
-    """Mobile sites have no weekly hours: they open on a few dates a month, for about three months."""
+    """Mobile sites have no weekly hours: they open on a few dates a month, for about three months (and in the
+    four weeks of history before today)."""
     for row in MOBILE_DAYS:
-        for offset in range(MOBILE_WEEKS_AHEAD * 7):
+        for offset in range(-HISTORY_DAYS, MOBILE_WEEKS_AHEAD * 7):
             day = today + datetime.timedelta(days=offset)
             week_of_month = (day.day - 1) // 7 + 1
             if day.weekday() == row.weekday and week_of_month in row.weeks and day not in skip:

@@ -8,13 +8,15 @@ from django.utils import timezone
 
 from booking.days import local_day
 from demo.city import ADMIN_USERNAME, CITY
+from demo.history import HISTORY_DAYS
 from demo.seed import seed_demo
 
 
 class Command(BaseCommand):
     help = (
-        f"Create or update the demo city {CITY}: offices, services, opening hours, holidays, closures and an "
-        f"administrator '{ADMIN_USERNAME}'. Running it again changes nothing. Refuses to run with DEBUG off."
+        f"Create or update the demo city {CITY}: offices, services, opening hours, holidays, closures, an "
+        f"administrator '{ADMIN_USERNAME}', and the tickets and visits of the last {HISTORY_DAYS} days. Running it "
+        "again on the same day changes nothing. Refuses to run with DEBUG off."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -40,6 +42,10 @@ class Command(BaseCommand):
                 f"{result.holidays} public holidays, {result.clerks} clerks, {result.absences} absences, "
                 f"{result.slots} slots."
             )
+        )
+        self.stdout.write(
+            f"The last {HISTORY_DAYS} days: {result.past_tickets} queue tickets and {result.past_appointments} "
+            "appointments, served or missed."
         )
         if result.kiosk_path is not None:
             self.stdout.write(f"Kiosk of the first office: http://127.0.0.1:8000{result.kiosk_path}")
