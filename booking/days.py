@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,7 +73,10 @@ def invalid_day_message(value: object, *, shown: datetime.date | None) -> str:
     text = str(value)[:SHOWN_LENGTH]
     if shown is None:
         return _("“%(value)s” is not a valid day; showing all days.") % {"value": text}
-    return _("“%(value)s” is not a valid day; showing %(day)s.") % {"value": text, "day": shown.strftime("%d.%m.%Y")}
+    return _("“%(value)s” is not a valid day; showing %(day)s.") % {
+        "value": text,
+        "day": date_format(shown, "SHORT_DATE_FORMAT"),
+    }
 
 
 def requested_day(request: HttpRequest, *, default: datetime.date | None, param: str = "date") -> datetime.date | None:

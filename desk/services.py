@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking.days import local_day
@@ -95,7 +96,8 @@ def _check_step(
     day = local_day(appointment.start)
     if action == Action.CHECK_IN and day != today:
         raise BookingError(
-            _("This appointment is on %(day)s, not today.") % {"day": day.strftime("%d.%m.%Y")}, field="visit"
+            _("This appointment is on %(day)s, not today.") % {"day": date_format(day, "SHORT_DATE_FORMAT")},
+            field="visit",
         )
     if action == Action.CALL:
         if appointment.visit == Visit.CALLED and appointment.counter != counter:

@@ -162,7 +162,9 @@ class AppointmentIn(Schema):
     name: Text
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] = ""
-    language: Literal["de", "en", "tr", "ar", "uk", "ru"] = Field("de", description="For the confirmation and reminders.")
+    language: Literal["de", "en", "tr", "ar", "uk", "ru"] = Field(
+        "de", description="For the confirmation and reminders."
+    )
     reminders_consent: bool = False
     hold: str | None = Field(None, description="The token of a hold for exactly this booking.")
 

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
@@ -93,7 +94,10 @@ class AbsenceForm(forms.Form):
                 self.add_error(
                     name,
                     _("Enter a day between %(earliest)s and %(latest)s.")
-                    % {"earliest": earliest.strftime("%d.%m.%Y"), "latest": latest.strftime("%d.%m.%Y")},
+                    % {
+                        "earliest": date_format(earliest, "SHORT_DATE_FORMAT"),
+                        "latest": date_format(latest, "SHORT_DATE_FORMAT"),
+                    },
                 )
         if last < first:
             self.add_error("last", _("The last day cannot be before the first day."))
@@ -143,7 +147,7 @@ class BlockForm(forms.Form):
         latest = self.today + datetime.timedelta(days=YEARS_AHEAD * 365)
         if date > latest:
             raise ValidationError(
-                _("Blocked times can be entered up to %(date)s.") % {"date": latest.strftime("%d.%m.%Y")},
+                _("Blocked times can be entered up to %(date)s.") % {"date": date_format(latest, "SHORT_DATE_FORMAT")},
                 code="too_far",
             )
         return date

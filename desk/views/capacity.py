@@ -32,7 +32,8 @@ from offices.models import Absence, Block, Office
 
 
 def _when(moment: datetime.datetime) -> str:
-    return formats.date_format(moment.astimezone(BERLIN), "D d.m.Y H:i")
+    local = moment.astimezone(BERLIN)
+    return f"{formats.date_format(local, 'D')} {formats.date_format(local, 'SHORT_DATETIME_FORMAT')}"
 
 
 def _flagged_message(office: Office, done: str, flagged: int) -> SafeString:
@@ -110,8 +111,8 @@ def _record_absence(
     )
     done = _("The absence of %(name)s from %(first)s to %(last)s is recorded.") % {
         "name": absence.user.get_full_name() or absence.user.get_username(),
-        "first": absence.start_date.strftime("%d.%m.%Y"),
-        "last": absence.end_date.strftime("%d.%m.%Y"),
+        "first": formats.date_format(absence.start_date, "SHORT_DATE_FORMAT"),
+        "last": formats.date_format(absence.end_date, "SHORT_DATE_FORMAT"),
     }
     return done, change
 
@@ -147,7 +148,7 @@ def _record_block(
         now=now,
     )
     done = _("%(date)s from %(starts)s to %(ends)s is blocked.") % {
-        "date": block.date.strftime("%d.%m.%Y"),
+        "date": formats.date_format(block.date, "SHORT_DATE_FORMAT"),
         "starts": block.starts.strftime("%H:%M"),
         "ends": block.ends.strftime("%H:%M"),
     }
@@ -174,7 +175,7 @@ def block_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         request,
         _("The block of %(date)s from %(starts)s to %(ends)s is removed; the time can be booked again.")
         % {
-            "date": block.date.strftime("%d.%m.%Y"),
+            "date": formats.date_format(block.date, "SHORT_DATE_FORMAT"),
             "starts": block.starts.strftime("%H:%M"),
             "ends": block.ends.strftime("%H:%M"),
         },

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -408,7 +409,11 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Moved to %(office)s, %(date)s, %(time)s. The citizen is notified with your reason.")
-                % {"office": moved.office.name, "date": local.strftime("%d.%m.%Y"), "time": local.strftime("%H:%M")},
+                % {
+                    "office": moved.office.name,
+                    "date": date_format(local, "SHORT_DATE_FORMAT"),
+                    "time": local.strftime("%H:%M"),
+                },
             )
             if moved.office_id != office.pk and not staff_offices(request.user).filter(pk=moved.office_id).exists():
                 return HttpResponseRedirect(_day_url(office, local_day(appointment.start)))

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -122,7 +123,7 @@ def urgent_act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRes
                 messages.success(
                     request,
                     _("Invited for %(time)s.")
-                    % {"time": timezone.localtime(appointment.start).strftime("%d.%m.%Y %H:%M")},
+                    % {"time": date_format(timezone.localtime(appointment.start), "SHORT_DATETIME_FORMAT")},
                 )
         elif action == "refuse":
             refused = urgent_refuse(registration=registration, reason=request.POST.get("reason", ""), now=now)

@@ -15,7 +15,7 @@ from tests.support.desk_steps import TODAY, at
 
 EXTREMES = ["0001-01-01", "9999-12-31", "2026-02-30", "99999-01-01", "-1", ""]
 REFUSED = [value for value in EXTREMES if value]
-SHOWN = TODAY.strftime("%d.%m.%Y")
+SHOWN = TODAY.strftime("%d/%m/%Y")  # the English pages write a date as English does everywhere on the site
 NOW = at("09:00")
 
 

@@ -114,7 +114,7 @@ def test_a_malformed_date_gets_a_message_and_this_week(office) -> None:  # type:
     response = manager_of(office).get("/en/staff/capacity/hafen/", {"date": "23.11.2026<script>"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "“23.11.2026&lt;script&gt;” is not a valid day; showing 18.11.2026." in html
+    assert "“23.11.2026&lt;script&gt;” is not a valid day; showing 18/11/2026." in html
     assert "Week from 16/11/2026 to 22/11/2026" in html
 
 

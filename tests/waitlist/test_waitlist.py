@@ -521,3 +521,13 @@ def test_the_change_page_of_a_range_that_has_begun_starts_it_today(office, clien
     page = client.get(f"/waitlist/{registration.token}/change/").content.decode()
     assert 'value="2026-11-19"' in page and 'value="2026-11-17"' not in page
     assert 'value="2026-11-23"' in page  # the last day stays
+
+
+def test_the_registration_page_names_the_day_kept_in_words(office, client: Client) -> None:  # type: ignore[no-untyped-def]
+    booked = mornings_booked_out(office)
+    registration = waiting("Ada")
+    appointment_cancel(appointment=booked["08:30"], now=NOW)
+    assert offers_sweep(now=NOW).offered == 1
+    until = live_offer(registration).expires_at.astimezone(BERLIN).strftime("%H:%M")
+    page = " ".join(client.get(f"/waitlist/{registration.token}/").content.decode().split())
+    assert f"Ein Termin ist für Sie freigehalten: Montag, 23. November 2026 um 08:30, bis {until} Uhr." in page
