@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN, UTC
 from booking.needs import MAX_SERVICES, Need
 from booking.services.appointments import Contact
+from buergerservice.languages import language_choices
 from offices.models import Category, Service
 
 # The hidden field the citizen's form of step 1 sends: the services are the ticked boxes (``service``), and each
@@ -201,7 +201,7 @@ class ContactForm(forms.Form):
         max_length=30,
         error_messages={"invalid": _("Enter a phone number with digits only, for example 0341 123456.")},
     )
-    language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of our messages"), choices=language_choices)
     reminders_consent = forms.BooleanField(
         label=_("Yes, remind me of the appointment the day before by e-mail."), required=False
     )

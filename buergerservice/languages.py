@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import is_valid_path
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language_from_path, get_supported_language_variant
+from django.utils.translation import get_language_from_path, get_language_info, get_supported_language_variant
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -106,3 +106,9 @@ def use_language(request: HttpRequest, code: str) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages of our messages for a form: each by its own name ("Türkçe", "العربيّة"), as in the switch,
+    so a citizen finds their language whatever language the page is in."""
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]

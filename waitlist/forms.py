@@ -3,12 +3,12 @@
 import datetime
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from booking.grid import BERLIN
+from buergerservice.languages import language_choices
 from offices.models import Office, Service
 from waitlist.models import Part
 
@@ -77,7 +77,7 @@ class RegistrationForm(WishForm):
     email = forms.EmailField(
         label=_("E-mail address"), help_text=_("We send the link to confirm, and the offers, to this address.")
     )
-    language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of our messages"), choices=language_choices)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -106,7 +106,7 @@ class UrgentForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"), help_text=_("We send the link to confirm, and the invitation, to this address.")
     )
-    language = forms.ChoiceField(label=_("Language of our messages"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language of our messages"), choices=language_choices)
 
     matter = forms.ModelChoiceField(
         label=_("What is it about?"), queryset=Service.objects.none(), required=False, empty_label=None

@@ -1,11 +1,11 @@
 """The clerk's form for the caller's details: only the name is required; the rules live in the services."""
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from booking.forms import contact_from
 from booking.services.appointments import Contact
+from buergerservice.languages import language_choices
 from notifications.sms import mobile_number
 
 
@@ -24,7 +24,7 @@ class DeskContactForm(forms.Form):
         required=False,
         help_text=_("The confirmation and the link to change or cancel go here."),
     )
-    language = forms.ChoiceField(label=_("Language of the messages"), choices=settings.LANGUAGES, initial="de")
+    language = forms.ChoiceField(label=_("Language of the messages"), choices=language_choices, initial="de")
     reminders_consent = forms.BooleanField(
         label=_("The citizen wants a reminder the day before (by SMS or e-mail)."), required=False
     )

@@ -215,3 +215,16 @@ def test_a_missing_page_under_make_run_is_the_sites_own(client: Client, office, 
     assert "Page not found" in english and "URLconf" not in english
     api = client.get("/api/v1/offices/nowhere/status")
     assert api["Content-Type"].startswith("application/json")
+
+
+def test_the_forms_name_each_language_of_our_messages_in_itself() -> None:
+    from booking.forms import ContactForm
+    from waitlist.forms import RegistrationForm
+
+    expected = [
+        ("de", "Deutsch"), ("en", "English"), ("tr", "Türkçe"), ("ar", "العربيّة"), ("uk", "Українська"), ("ru", "Русский"),
+    ]  # fmt: skip
+    for code in ("de", "ar"):
+        with translation.override(code):
+            assert list(ContactForm().fields["language"].choices) == expected
+            assert list(RegistrationForm(offices=[]).fields["language"].choices) == expected
