@@ -483,6 +483,9 @@ def test_the_docs_page_loads_only_assets_of_this_host(client):
     assert "<script>" not in html.replace(" ", ""), "no inline script: the CSP would block it"
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+    # Labelled as a page for developers, the one page the accessibility checks leave out (issue 19, point 5).
+    assert '<html lang="en">' in html and "<strong>Developer page:</strong>" in html
+    assert "not meant for citizens" in html and 'href="/accessibility/"' in html
 
 
 @pytest.mark.browser
