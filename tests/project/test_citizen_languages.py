@@ -222,7 +222,8 @@ def test_the_forms_name_each_language_of_our_messages_in_itself() -> None:
     from waitlist.forms import RegistrationForm
 
     expected = [
-        ("de", "Deutsch"), ("en", "English"), ("tr", "Türkçe"), ("ar", "العربيّة"), ("uk", "Українська"), ("ru", "Русский"),
+        ("de", "Deutsch"), ("en", "English"), ("tr", "Türkçe"),
+        ("ar", "العربيّة"), ("uk", "Українська"), ("ru", "Русский"),
     ]  # fmt: skip
     for code in ("de", "ar"):
         with translation.override(code):
