@@ -51,6 +51,7 @@ from demo.city import (
     DemoOffice,
 )
 from demo.history import HISTORY_DAYS, history_record, history_window
+from demo.translations import NAMES
 from offices.models import (
     Absence,
     Category,
@@ -93,7 +94,11 @@ class DemoResult:
 
 
 def translated(name: str, text: Text) -> dict[str, str]:
-    return {f"{name}_de": text[0], f"{name}_en": text[1]}
+    """German and English; a name in demo.translations.NAMES also gets its Turkish, Arabic, Ukrainian and Russian."""
+    fields = {f"{name}_de": text[0], f"{name}_en": text[1]}
+    if name == "name":
+        fields.update({f"{name}_{code}": value for code, value in NAMES.get(text[0], {}).items()})
+    return fields
 
 
 def time_range(text: str) -> tuple[datetime.time, datetime.time]:

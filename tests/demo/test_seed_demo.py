@@ -10,7 +10,9 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from offices.models import (
+    Category,
     Office,
+    Service,
 )
 from tests.support.demo_city import TODAY, seed, snapshot
 from tests.support.staff import sign_in
@@ -74,3 +76,16 @@ def test_it_refuses_to_run_on_a_production_site_without_force() -> None:
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not Office.objects.exists()
+
+
+def test_categories_and_services_have_names_in_every_citizen_language(client) -> None:  # type: ignore[no-untyped-def]
+    seed()
+    for model in (Category, Service):
+        for row in model.objects.all():
+            for code in ("tr", "ar", "uk", "ru"):
+                assert getattr(row, f"name_{code}"), f"{model.__name__} {row.slug} has no name_{code}"
+    service = Service.objects.get(slug="reisepass")
+    assert service.name_tr == "Pasaport başvurusu"
+    page = client.get("/tr/services/reisepass/")
+    assert page.status_code == 200
+    assert "Pasaport başvurusu" in page.content.decode()
