@@ -147,6 +147,8 @@ class Appointment(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     no_show_at = models.DateTimeField(_("marked as no-show at"), null=True, blank=True)
     staff_note = models.TextField(_("note of the office"), max_length=1000, blank=True)
+    # Set when name, contact, notes and needs of the person were erased (booking.services.retention).
+    personal_data_erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("appointment")

@@ -18,5 +18,6 @@ urlpatterns = [
     path("appointment/<str:token>/calendar.ics", citizen.ics, name="ics"),
     path("appointment/<str:token>/cancel/", citizen.cancel, name="cancel"),
     path("appointment/<str:token>/move/", citizen.move, name="move"),
+    path("appointment/<str:token>/erase/", citizen.erase, name="erase"),
     path("t/<str:token>/", citizen.short_link, name="short"),  # the link in SMS
 ]

@@ -340,6 +340,11 @@ CELERY_BEAT_SCHEDULER = "buergerservice.celery:HeartbeatScheduler"
 # Beat wakes at least this often, so its heartbeat (see healthcheck.py) stays fresh.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 CELERY_BEAT_SCHEDULE = {
+    # Erases personal data whose retention period is over (desk.retention), at night.
+    "erase-personal-data": {
+        "task": "desk.tasks.erase_personal_data",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Keeps this and next year's public holidays in the database, so closing
     # days are known well beyond any booking horizon.
     "sync-public-holidays": {
@@ -435,6 +440,13 @@ USE_TZ = True
 MODELTRANSLATION_DEFAULT_LANGUAGE = "de"
 MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("de",)
+
+# Personal data (names, addresses, phone numbers, notes, message recipients, ticket and waitlist links) is
+# erased this many days after the appointment, ticket or registration; an office may keep it longer where a
+# law requires (Office.retention_days). The figures never need the person and stay complete.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)
+# Who answers questions about personal data, shown on /privacy/ (several lines allowed); empty: a default text.
+PRIVACY_CONTACT = env_str("PRIVACY_CONTACT", "")
 
 # The accessibility statement (BITV 2.0): when it was prepared, and the conciliation body to name when not
 # the federal one under § 16 BGG (a Land's own body for a city; free text, one line per line).

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from buergerservice.celery import after_commit
 from desk.capacity import capacity_changed
+from desk.retention import personal_data_erase
 from offices.models import Office
 
 
@@ -74,3 +75,9 @@ def capacity_changed_after_commit(
             by.pk if by is not None else None,
             reason,
         )
+
+
+@shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)
+def erase_personal_data() -> dict[str, int]:
+    """Nightly: erase the personal data whose retention period is over (``desk.retention``); the counts."""
+    return personal_data_erase(timezone.now())

@@ -199,6 +199,7 @@ class OfficeAdmin(CapacityAdmin, MissingTranslationsAdmin, TranslationAdmin):
             },
         ),
         (_("Walk-in queue"), {"fields": ["walkin_cutoff_minutes", "pickup_counters"]}),
+        (_("Privacy"), {"fields": ["retention_days"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Office]:

@@ -168,6 +168,15 @@ class Office(models.Model):
     )
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive offices are hidden from citizens."))
     services = models.ManyToManyField("Service", through="OfficeService", related_name="offices")
+    # Personal data is erased settings.RETENTION_DAYS after the appointment or ticket; an office may keep it longer.
+    retention_days = models.PositiveSmallIntegerField(
+        _("keep personal data for (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only where a law requires keeping personal data longer than the city's period. Empty: the city's period."
+        ),
+    )
 
     class Meta:
         verbose_name = _("office")

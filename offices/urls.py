@@ -12,4 +12,5 @@ urlpatterns = [
     path("feedback/", views_pages.feedback, name="feedback"),
     path("feedback/thanks/", views_pages.feedback_thanks, name="feedback-thanks"),
     path("easy/", views_pages.easy_language, name="easy-language"),
+    path("privacy/", views_pages.privacy, name="privacy"),
 ]

@@ -24,6 +24,7 @@ from access.limits import limited
 from buergerservice.celery import after_commit
 from offices.forms import FeedbackForm, site_path
 from offices.models import Feedback
+from offices.retention import offices_keeping_longer, retention_days
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ def accessibility(request: HttpRequest) -> HttpResponse:
         "conciliation_body": getattr(settings, "ACCESSIBILITY_CONCILIATION_BODY", "") or "",
     }
     return render(request, "offices/accessibility.html", context)
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy page, generated from the retention settings so it cannot drift from them."""
+    context = {
+        "retention_days": retention_days(),
+        "offices_longer": offices_keeping_longer(),
+        # Who answers questions on personal data: settings.PRIVACY_CONTACT (several lines), else the feedback form.
+        "privacy_contact": getattr(settings, "PRIVACY_CONTACT", "") or "",
+    }
+    return render(request, "offices/privacy.html", context)
 
 
 @require_GET

@@ -63,6 +63,7 @@ from booking.services.appointments import (
     hold_renewable,
 )
 from booking.services.confirmation import appointment_confirm, confirmation_asked
+from booking.services.retention import appointment_erase_personal_data, appointment_is_over
 from booking.services.slots import released_until
 from booking.templatetags.local_time import clock
 from booking.views.shared import Note, SharedPage, shared_key, shared_render, shared_response, shared_reuse
@@ -771,7 +772,7 @@ def _appointment(token: str) -> Appointment:
 
 
 @require_GET
-def manage(request: HttpRequest, token: str) -> HttpResponse:
+def manage(request: HttpRequest, token: str, confirm_erase: bool = False) -> HttpResponse:
     appointment = _appointment(token)
     just_booked = request.session.get(SESSION_BOOKED) == token
     if just_booked:
@@ -789,8 +790,28 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             "just_booked": just_booked,
             "changes": appointment_changes_allowed(appointment=appointment, now=now),
             "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
+            # Once it is over, the citizen may erase their personal data (after a confirmation step).
+            "can_erase": appointment.personal_data_erased_at is None
+            and appointment_is_over(appointment=appointment, now=now),
+            "confirm_erase": confirm_erase,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@limited("cancel")
+def erase(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the manage page asking to confirm; POST: erase the personal data of an appointment that is over."""
+    if request.method == "GET":
+        return manage(request, token, confirm_erase=True)
+    appointment = _appointment(token)
+    try:
+        appointment_erase_personal_data(appointment=appointment, now=timezone.now())
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your personal data for this appointment is erased."))
+    return redirect("booking:manage", token=token)
 
 
 @require_http_methods(["GET", "POST"])

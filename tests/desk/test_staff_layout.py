@@ -129,8 +129,8 @@ def test_the_sign_in_page_wears_it_without_a_signed_in_clerk() -> None:
 
 def test_the_sign_in_page_is_german_by_default() -> None:
     html = page(Client(), "/staff/login/")
-    assert "Bürgerservice – Desk</a>" in html
-    assert '<html lang="de">' in html
+    assert "Bürgerservice – Sachbearbeitung</a>" in html
+    assert '<html lang="de"' in html
     assert 'hreflang="de" aria-current="true">Deutsch</a>' in html
 
 

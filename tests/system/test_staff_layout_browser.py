@@ -50,7 +50,7 @@ def no_citizen_layout(tab) -> None:  # type: ignore[no-untyped-def]
     for words in ("Waiting times", "Wartezeiten", "No internet at home", "Kein Internet"):
         assert words not in text
     assert tab.locator("footer").count() == 0
-    assert tab.get_by_role("link", name=re.compile("Bürgerservice – Desk")).count() == 1
+    assert tab.get_by_role("link", name=re.compile("Bürgerservice – (Desk|Sachbearbeitung)")).count() == 1
 
 
 @pytest.mark.parametrize("language", ["", "/en"])

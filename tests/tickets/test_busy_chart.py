@@ -145,7 +145,7 @@ def test_the_office_page_shows_the_chart_as_a_table_with_bars_words_and_numbers(
     table = re.search(r'<table class="table table-sm busy-chart"[^>]*>.*?</table>', html, re.S).group(0)
     text = " ".join(re.sub(r"<[^>]+>", " ", table).split())
     assert text.startswith(
-        "Tickets drawn per hour on an average opening day of the last 28 days (26.10.2026 to 22.11.2026) "
+        "Tickets drawn per hour on an average opening day of the last 28 days (26/10/2026 to 22/11/2026) "
         "Hour Monday Tuesday Wednesday Thursday Friday "
         "08:00–09:00 busy 1.0 quiet 0.0 quiet 0.0 quiet 0.0 quiet 0.0 "
         "09:00–10:00 quiet 0.0"
