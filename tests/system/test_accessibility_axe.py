@@ -124,6 +124,7 @@ def visit_citizen_pages(page, world: World, language: str, check: Check, problem
         "feedback form": f"{p}/feedback/?page=/book/",
         "feedback sent": f"{p}/feedback/thanks/",
         "Leichte Sprache": f"{p}/easy/",
+        "privacy": f"{p}/privacy/",
     }
     for name, path in simple.items():
         if _open(page, path, problems):
@@ -194,7 +195,7 @@ def test_axe_finds_no_wcag_violation_on_any_page(tab, world, language: str, view
         visit_staff_pages(tab, world, language, check, problems)
 
     assert not problems, "\n" + "\n".join(problems)
-    assert len(checked) == 35, checked  # every page above was reached and checked
+    assert len(checked) == 36, checked  # every page above was reached and checked
 
 
 def test_no_citizen_page_scrolls_sideways_at_320_pixels(tab, world) -> None:  # type: ignore[no-untyped-def]
@@ -213,4 +214,4 @@ def test_no_citizen_page_scrolls_sideways_at_320_pixels(tab, world) -> None:  # 
         visit_citizen_pages(tab, world, "de", check, problems)
 
     assert not problems, "\n" + "\n".join(problems)
-    assert len(checked) == 30, checked
+    assert len(checked) == 31, checked
