@@ -92,7 +92,8 @@ def use_language(request: HttpRequest, code: str) -> HttpResponse:
     if code not in languages:
         code = settings.LANGUAGE_CODE
     target = request.GET.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or not target.startswith("/"):
+    unsafe = any(ord(character) < 0x20 or ord(character) == 0x7F for character in target)  # no header injection
+    if unsafe or not target.startswith("/") or not url_has_allowed_host_and_scheme(target, {request.get_host()}):
         target = "/"
     response = HttpResponseRedirect(in_language(target, code))
     response.set_cookie(
