@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "tickets",
     "waitlist",
     "demo",
+    # Not "statistics": a top-level package of that name would shadow the standard library's module.
+    "stats",
     "access",
     # Counts failed sign-ins and locks the account out (staff sign-in and the admin's).
     "axes",
@@ -340,6 +342,12 @@ CELERY_BEAT_SCHEDULER = "buergerservice.celery:HeartbeatScheduler"
 # Beat wakes at least this often, so its heartbeat (see healthcheck.py) stays fresh.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 CELERY_BEAT_SCHEDULE = {
+    # The day's lead time to the next free appointment and capacity by channel, kept for the city's figures
+    # (stats.snapshots); late in the day, so the run still falls on the day it records.
+    "statistics-snapshot-nightly": {
+        "task": "stats.tasks.snapshot_nightly",
+        "schedule": crontab(hour=23, minute=45),
+    },
     # Erases personal data whose retention period is over (desk.retention), at night.
     "erase-personal-data": {
         "task": "desk.tasks.erase_personal_data",

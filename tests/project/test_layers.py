@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["buergerservice", "demo", "desk", "tickets", "waitlist", "booking", "offices", "notifications", "access"]
+APPS = [
+    "buergerservice",
+    "stats",
+    "demo",
+    "desk",
+    "tickets",
+    "waitlist",
+    "booking",
+    "offices",
+    "notifications",
+    "access",
+]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -38,7 +38,9 @@ NEEDS_GETTEXT = pytest.mark.skipif(
 )
 CITIZEN_LANGUAGES = ("tr", "ar", "uk", "ru")  # besides German and English, for citizens only
 # Where a text is shown only to staff (desk, admin, commands): the citizen languages need not translate it.
-STAFF_ONLY = ("desk/", "templates/desk/", "templates/staff/", "templates/admin/", "templates/access/", "bench/")
+STAFF_ONLY = (
+    "desk/", "stats/", "templates/desk/", "templates/staff/", "templates/admin/", "templates/access/", "bench/",
+)  # fmt: skip
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 
