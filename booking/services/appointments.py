@@ -343,17 +343,11 @@ def hold_renew(  # noqa: PLR0913 - keyword-only, each one named
     check_start(office=office, start=start, now=now, channel=Appointment.Channel.ONLINE)
     start = start.astimezone(datetime.UTC)  # elapsed time: in Berlin's repeated autumn hour, wall-clock sums go wrong
     end = start + datetime.timedelta(minutes=minutes)
-    row = Hold.objects.filter(token=token).select_related("office").first()
+    row = _hold_matching(
+        token=token, office=office, start=start, end=end, needs=needs, channel=Appointment.Channel.ONLINE
+    )
     if row is None:
         return _hold_renew_gone(token=token, holder=holder, office=office, start=start, needs=needs, now=now)
-    if (row.office_id, row.start, row.end, row.channel, sorted(map(tuple, row.needs))) != (
-        office.pk,
-        start,
-        end,
-        Appointment.Channel.ONLINE,
-        sorted(map(tuple, _needs_json(needs))),
-    ):
-        raise BookingError(_("The reserved time does not match this booking."), field="hold")
     ours = (row.holder, row.session) == (holder.address, holder.session)
     if ours and row.expires_at > now:
         return row  # held already (the same form sent twice): nothing to renew
@@ -403,7 +397,7 @@ def _hold_renew_gone(  # noqa: PLR0913 - keyword-only, each one named
 def hold_renewable(*, token: str, holder: Holder) -> bool:
     """Whether ``hold_renew`` would give this holder the row behind ``token`` back (it still keeps the units, so
     the time does not read as free): for the page of a hold that ran out."""
-    row = Hold.objects.filter(token=token).first() if token and holder.session else None
+    row = hold_by_token(token) if holder.session else None
     return (
         row is not None
         and row.extensions != RENEWED
