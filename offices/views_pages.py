@@ -9,22 +9,15 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from access.limits import limited
-from buergerservice.celery import after_commit
 from offices.forms import FeedbackForm, site_path
-from offices.models import Feedback
 from offices.retention import offices_keeping_longer, retention_days
+from offices.services import feedback_receive
 
 logger = logging.getLogger(__name__)
 
@@ -73,55 +66,6 @@ def easy_language(request: HttpRequest) -> HttpResponse:
 
 # The feedback form: every POST spends the client's "book" budget (a write a citizen makes, like a booking),
 # every GET its "read" budget, as the booking pages do.
-
-
-def feedback_recipients() -> list[str]:
-    """``settings.ADMINS`` and every active superuser's e-mail, each address once."""
-    addresses = []
-    for admin in getattr(settings, "ADMINS", []) or []:
-        addresses.append(admin if isinstance(admin, str) else admin[1])
-    superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
-    addresses += superusers.order_by("pk").values_list("email", flat=True)
-    seen: set[str] = set()
-    unique = []
-    for address in addresses:
-        if address and address.lower() not in seen:
-            seen.add(address.lower())
-            unique.append(address)
-    return unique
-
-
-def feedback_notify(feedback_id: int) -> None:
-    """Mail one stored feedback to the administrators. A failure is logged: the feedback stays in the admin."""
-    feedback = Feedback.objects.filter(pk=feedback_id).first()
-    recipients = feedback_recipients()
-    if feedback is None or not recipients:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        link = settings.SITE_URL + reverse("admin:offices_feedback_change", args=[feedback.pk])
-        subject = gettext("Feedback on the Bürgerservice: %(kind)s") % {"kind": feedback.get_kind_display()}
-        lines = [
-            gettext("About: %(kind)s") % {"kind": feedback.get_kind_display()},
-            gettext("Page: %(page)s") % {"page": settings.SITE_URL + feedback.page if feedback.page else "–"},
-            gettext("Name: %(name)s") % {"name": feedback.name or "–"},
-            gettext("E-mail for an answer: %(email)s") % {"email": feedback.email or "–"},
-            "",
-            feedback.message,
-            "",
-            gettext("Mark it handled in the admin: %(link)s") % {"link": link},
-        ]
-    try:
-        send_mail(subject, "\n".join(lines), None, recipients)
-    except Exception:  # any mail error: the feedback is stored and listed in the admin all the same
-        logger.exception("feedback %s stored, but the e-mail to the administrators failed", feedback.pk)
-
-
-def feedback_receive(*, kind: str, page: str, message: str, name: str, email: str) -> Feedback:
-    """Store a feedback, then, once committed, mail it to the administrators (feedback_notify)."""
-    with transaction.atomic():
-        feedback = Feedback.objects.create(kind=kind, page=page, message=message, name=name, email=email)
-        after_commit(feedback_notify, feedback.pk)
-    return feedback
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

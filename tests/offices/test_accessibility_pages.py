@@ -134,7 +134,7 @@ def test_a_failing_mail_server_loses_no_feedback(client, django_capture_on_commi
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr("offices.views_pages.send_mail", broken)
+    monkeypatch.setattr("offices.services.send_mail", broken)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_feedback(client)
     assert response.status_code == 302
